@@ -233,9 +233,7 @@ fn load_signer(path: Option<&Path>) -> Result<TicketSigner, Failure> {
     }
     .map_err(usage)?;
     let expected = std::env::var(VAR_ENV).ok().filter(|v| !v.is_empty());
-    credentials
-        .check_env(expected.as_deref())
-        .map_err(usage)?;
+    credentials.check_env(expected.as_deref()).map_err(usage)?;
     TicketSigner::from_credentials(&credentials)
         .map_err(|e| usage(format!("credentials private_key: {e}")))
 }

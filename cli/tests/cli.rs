@@ -71,7 +71,15 @@ fn mint_reproduces_every_sdk_vector() {
     for v in vectors() {
         let creds = credentials_for(&dir, &v);
         let now = v.now.to_string();
-        let mut args = vec!["mint", "--credentials", creds.to_str().expect("utf-8"), "--uid", &v.uid, "--now", &now];
+        let mut args = vec![
+            "mint",
+            "--credentials",
+            creds.to_str().expect("utf-8"),
+            "--uid",
+            &v.uid,
+            "--now",
+            &now,
+        ];
         let opts: Vec<(String, String)> = v
             .options
             .iter()
@@ -93,7 +101,14 @@ fn verify_prints_claims_and_exits_0() {
     let v = &vectors()[0];
     let creds = credentials_for(&dir, v);
     let now = v.now.to_string();
-    let out = run(&["verify", "--credentials", creds.to_str().expect("utf-8"), "--now", &now, &v.ticket]);
+    let out = run(&[
+        "verify",
+        "--credentials",
+        creds.to_str().expect("utf-8"),
+        "--now",
+        &now,
+        &v.ticket,
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let claims: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert_eq!(claims["uid"], v.uid.as_str());
@@ -106,7 +121,14 @@ fn verify_of_expired_ticket_exits_1() {
     let v = &vectors()[0];
     let creds = credentials_for(&dir, v);
     let late = (v.now + 3_600_000).to_string();
-    let out = run(&["verify", "--credentials", creds.to_str().expect("utf-8"), "--now", &late, &v.ticket]);
+    let out = run(&[
+        "verify",
+        "--credentials",
+        creds.to_str().expect("utf-8"),
+        "--now",
+        &late,
+        &v.ticket,
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("expired"));
 }
@@ -115,7 +137,13 @@ fn verify_of_expired_ticket_exits_1() {
 fn bad_uid_exits_2_with_a_message() {
     let dir = tempdir("baduid");
     let creds = credentials_for(&dir, &vectors()[0]);
-    let out = run(&["mint", "--credentials", creds.to_str().expect("utf-8"), "--uid", "a b"]);
+    let out = run(&[
+        "mint",
+        "--credentials",
+        creds.to_str().expect("utf-8"),
+        "--uid",
+        "a b",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("customUserId"));
 }
@@ -124,7 +152,11 @@ fn bad_uid_exits_2_with_a_message() {
 fn missing_credentials_exit_2_naming_the_variables() {
     let out = run(&["mint", "--uid", "user_1234"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("CUSTOMAUTH_CREDENTIALS_FILE"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("CUSTOMAUTH_CREDENTIALS_FILE"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -133,7 +165,9 @@ fn keygen_writes_0600_refuses_overwrite_and_mints() {
     let path = dir.join("creds.json");
     let _ = std::fs::remove_file(&path);
     let p = path.to_str().expect("utf-8");
-    let out = run(&["keygen", "--env", "dev-env", "--key-id", "dev-key", "--out", p]);
+    let out = run(&[
+        "keygen", "--env", "dev-env", "--key-id", "dev-key", "--out", p,
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     #[cfg(unix)]
     {
@@ -144,7 +178,11 @@ fn keygen_writes_0600_refuses_overwrite_and_mints() {
     let again = run(&["keygen", "--env", "dev-env", "--out", p]);
     assert_eq!(again.status.code(), Some(2));
     assert!(stderr(&again).contains("--force"));
-    assert!(run(&["keygen", "--env", "dev-env", "--out", p, "--force"]).status.success());
+    assert!(
+        run(&["keygen", "--env", "dev-env", "--out", p, "--force"])
+            .status
+            .success()
+    );
 
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
@@ -165,26 +203,44 @@ fn keygen_refuses_insecure_sizes() {
 #[test]
 fn mint_reads_the_functions_environment_and_counts() {
     let pem = std::fs::read_to_string(fixtures().join("keys/k2048-pkcs8.pem")).expect("key");
-    let out = customauth(&["mint", "--uid", "user_1234", "--count", "3", "--now", "1700000000000"])
-        .env("TCB_CUSTOM_LOGIN_PRIVATE_KEY_ID", "kid")
-        .env("TCB_CUSTOM_LOGIN_PRIVATE_KEY", pem.replace('\n', "\\n"))
-        .env("TCB_CUSTOM_LOGIN_ENV_ID", "env-1")
-        .output()
-        .expect("runs");
+    let out = customauth(&[
+        "mint",
+        "--uid",
+        "user_1234",
+        "--count",
+        "3",
+        "--now",
+        "1700000000000",
+    ])
+    .env("TCB_CUSTOM_LOGIN_PRIVATE_KEY_ID", "kid")
+    .env("TCB_CUSTOM_LOGIN_PRIVATE_KEY", pem.replace('\n', "\\n"))
+    .env("TCB_CUSTOM_LOGIN_ENV_ID", "env-1")
+    .output()
+    .expect("runs");
     assert!(out.status.success(), "{}", stderr(&out));
     let lines: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
     assert_eq!(lines.len(), 3);
-    assert!(lines.iter().all(|l| l == &lines[0] && l.starts_with("kid/@@/")));
+    assert!(
+        lines
+            .iter()
+            .all(|l| l == &lines[0] && l.starts_with("kid/@@/"))
+    );
 }
 
 #[test]
 fn env_mismatch_exits_2() {
     let dir = tempdir("envmismatch");
     let creds = credentials_for(&dir, &vectors()[0]);
-    let out = customauth(&["mint", "--credentials", creds.to_str().expect("utf-8"), "--uid", "user_1234"])
-        .env("CUSTOMAUTH_ENV", "another-env")
-        .output()
-        .expect("runs");
+    let out = customauth(&[
+        "mint",
+        "--credentials",
+        creds.to_str().expect("utf-8"),
+        "--uid",
+        "user_1234",
+    ])
+    .env("CUSTOMAUTH_ENV", "another-env")
+    .output()
+    .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("CUSTOMAUTH_ENV"));
 }
@@ -192,11 +248,27 @@ fn env_mismatch_exits_2() {
 #[test]
 fn one_thousand_twenty_four_bit_key_warns_once_and_signs() {
     let dir = tempdir("legacy");
-    let v = vectors().into_iter().find(|v| v.key.starts_with("k1024")).expect("vector");
+    let v = vectors()
+        .into_iter()
+        .find(|v| v.key.starts_with("k1024"))
+        .expect("vector");
     let creds = credentials_for(&dir, &v);
-    let out = run(&["mint", "--credentials", creds.to_str().expect("utf-8"), "--uid", "user_1234", "--count", "5"]);
+    let out = run(&[
+        "mint",
+        "--credentials",
+        creds.to_str().expect("utf-8"),
+        "--uid",
+        "user_1234",
+        "--count",
+        "5",
+    ]);
     assert!(out.status.success());
-    assert_eq!(stderr(&out).matches("legacy").count(), 1, "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out).matches("legacy").count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -206,12 +278,19 @@ fn verify_reads_the_ticket_from_stdin() {
     let v = &vectors()[0];
     let creds = credentials_for(&dir, v);
     let now = v.now.to_string();
-    let mut child = customauth(&["verify", "--credentials", creds.to_str().expect("utf-8"), "--now", &now, "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawns");
+    let mut child = customauth(&[
+        "verify",
+        "--credentials",
+        creds.to_str().expect("utf-8"),
+        "--now",
+        &now,
+        "-",
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("spawns");
     child
         .stdin
         .take()

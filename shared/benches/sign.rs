@@ -7,9 +7,18 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use customauth::{CustomUserId, SigningKey, TicketOptions, TicketSigner};
 
 const KEYS: [(&str, &str); 3] = [
-    ("rsa1024", include_str!("../../tests/fixtures/keys/k1024-pkcs1.pem")),
-    ("rsa2048", include_str!("../../tests/fixtures/keys/k2048-pkcs1.pem")),
-    ("rsa4096", include_str!("../../tests/fixtures/keys/k4096-pkcs8.pem")),
+    (
+        "rsa1024",
+        include_str!("../../tests/fixtures/keys/k1024-pkcs1.pem"),
+    ),
+    (
+        "rsa2048",
+        include_str!("../../tests/fixtures/keys/k2048-pkcs1.pem"),
+    ),
+    (
+        "rsa4096",
+        include_str!("../../tests/fixtures/keys/k4096-pkcs8.pem"),
+    ),
 ];
 
 fn sign(c: &mut Criterion) {

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use zeroize::{Zeroize as _, Zeroizing};
 
+use crate::config::var;
 use crate::key::KeyError;
 
 /// Path of a credentials JSON file.
@@ -295,12 +296,6 @@ impl fmt::Debug for CredentialsSource {
             Self::SsmParameter(name) => f.debug_tuple("SsmParameter").field(name).finish(),
         }
     }
-}
-
-/// Reads a variable; unset and empty are the same (templates set optional
-/// variables to "").
-pub(crate) fn var(env: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
-    env(name).filter(|v| !v.trim().is_empty())
 }
 
 impl CredentialsSource {

@@ -29,12 +29,21 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "aws")]
+pub mod aws;
+pub mod client_ip;
+pub mod config;
 pub mod credentials;
+pub mod handlers;
+pub mod http;
+pub mod identity;
 pub mod key;
+pub mod server;
 pub mod ticket;
 pub mod user_id;
 pub mod verify;
 
+pub use config::ConfigError;
 pub use credentials::{Credentials, CredentialsError, CredentialsSource};
 pub use key::{KeyError, PublicKey, SigningKey};
 pub use ticket::{

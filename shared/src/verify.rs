@@ -16,6 +16,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
+use crate::http::describe_json_error;
 use crate::key::PublicKey;
 use crate::ticket::{
     Claims, HEADER_B64, HEADER_JSON, KEY_ID_SEPARATOR, MAX_SAFE_INTEGER, TICKET_LIFETIME_MS,
@@ -174,8 +175,8 @@ impl TicketVerifier {
             return Err(VerifyError::Signature);
         }
 
-        let raw: RawClaims =
-            serde_json::from_slice(&payload).map_err(|e| VerifyError::Claims(claims_error(&e)))?;
+        let raw: RawClaims = serde_json::from_slice(&payload)
+            .map_err(|e| VerifyError::Claims(describe_json_error(&e)))?;
         self.check_claims(raw, now_ms)
     }
 
@@ -230,30 +231,6 @@ fn decode_segment(segment: &str, what: &'static str) -> Result<Vec<u8>, VerifyEr
             _ => "signature is not canonical base64url",
         })
     })
-}
-
-/// A serde error without any input text: serde quotes the offending value
-/// ("invalid type: string \"...\""), which could be attacker-chosen.
-fn claims_error(e: &serde_json::Error) -> String {
-    let msg = e.to_string();
-    if let Some(field) = msg
-        .strip_prefix("missing field `")
-        .or_else(|| msg.strip_prefix("duplicate field `"))
-        .or_else(|| msg.strip_prefix("unknown field `"))
-        .and_then(|rest| rest.split('`').next())
-    {
-        let kind = msg.split(" field").next().unwrap_or("bad");
-        return format!(
-            "{kind} field {:?}",
-            field.chars().take(16).collect::<String>()
-        );
-    }
-    match e.classify() {
-        serde_json::error::Category::Data => {
-            "a claim has the wrong type (times are integers)".into()
-        }
-        _ => "payload is not a JSON object".into(),
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,509 @@
+//! create-ticket as a real process in HTTP mode, called with a real HTTP client.
+
+use customauth::{CustomUserId, SigningKey, TicketSigner};
+use customauth_testkit::{Process, credentials_json, fixture, refuses_to_start, request};
+
+const BIN: &str = env!("CARGO_BIN_EXE_create-ticket");
+const API_KEY: &str = "test-api-key-0123456789abcdef";
+const JWT_SECRET: &str = "an-hs256-secret-of-at-least-32-bytes!!";
+const KID: &str = "kid-e2e";
+const ENV_ID: &str = "env-e2e";
+
+fn verifier() -> customauth::TicketVerifier {
+    let key = SigningKey::from_pem(&fixture("keys/k2048-pkcs8.pem")).expect("key");
+    TicketSigner::new(KID, ENV_ID, key).verifier()
+}
+
+fn api_key_process(extra: &[(&str, &str)]) -> Process {
+    let creds = credentials_json("k2048-pkcs8.pem", KID, ENV_ID);
+    let mut env = vec![
+        ("CUSTOMAUTH_CREDENTIALS", creds.as_str()),
+        ("CUSTOMAUTH_CALLER_AUTH", "api-key"),
+        ("CUSTOMAUTH_API_KEYS", API_KEY),
+    ];
+    env.extend_from_slice(extra);
+    Process::http(BIN, &env).expect("starts")
+}
+
+fn post(p: &Process, headers: &[(&str, &str)], body: &str) -> customauth_testkit::Reply {
+    let mut h = vec![("content-type", "application/json")];
+    h.extend_from_slice(headers);
+    request("POST", &p.url("/createTicket"), &h, Some(body.as_bytes()))
+}
+
+fn jwt(claims: serde_json::Value) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .expect("encodes")
+}
+
+fn exp() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+        + 600
+}
+
+#[test]
+fn api_key_caller_gets_a_ticket_that_verifies() {
+    let p = api_key_process(&[]);
+    for header in [
+        ("x-api-key", API_KEY.to_owned()),
+        ("authorization", format!("Bearer {API_KEY}")),
+    ] {
+        let r = post(
+            &p,
+            &[(header.0, &header.1)],
+            r#"{"customUserId":"user_1234","refresh":600000}"#,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        let v = r.json();
+        let ticket = v["ticket"].as_str().expect("ticket");
+        let claims = verifier()
+            .verify(ticket, customauth::now_ms())
+            .expect("verifies");
+        assert_eq!(claims.uid, CustomUserId::parse("user_1234").expect("valid"));
+        assert_eq!(claims.refresh, 600_000);
+        assert_eq!(v["customUserId"], "user_1234");
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+    }
+}
+
+#[test]
+fn wrong_or_missing_api_key_is_401_json() {
+    let p = api_key_process(&[]);
+    for headers in [vec![("x-api-key", "test-api-key-0123456789abcdeX")], vec![]] {
+        let r = post(&p, &headers, r#"{"customUserId":"user_1234"}"#);
+        assert_eq!(r.status, 401, "{}", r.body);
+        let v = r.json();
+        assert_eq!(v["code"], "UNAUTHENTICATED");
+        assert!(v["requestId"].as_str().is_some_and(|s| !s.is_empty()));
+    }
+}
+
+type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, String, u16);
+
+#[test]
+fn bad_requests_get_clear_4xx_never_5xx() {
+    let p = api_key_process(&[]);
+    let key = [("x-api-key", API_KEY)];
+    // (method, headers, body, expected status)
+    let cases: Vec<Case> = vec![
+        ("GET", vec![], String::new(), 405),
+        (
+            "PUT",
+            vec![("content-type", "application/json")],
+            "{}".into(),
+            405,
+        ),
+        (
+            "POST",
+            vec![("content-type", "text/plain")],
+            r#"{"customUserId":"user_1234"}"#.into(),
+            415,
+        ),
+        (
+            "POST",
+            vec![("content-type", "application/json")],
+            format!(r#"{{"customUserId":"{}"}}"#, "a".repeat(17 * 1024)),
+            413,
+        ),
+        (
+            "POST",
+            vec![("content-type", "application/json")],
+            "{not json".into(),
+            400,
+        ),
+        (
+            "POST",
+            vec![("content-type", "application/json")],
+            "{}".into(),
+            400,
+        ),
+        (
+            "POST",
+            vec![("content-type", "application/json")],
+            r#"{"customUserId":"no spaces"}"#.into(),
+            400,
+        ),
+        (
+            "POST",
+            vec![("content-type", "application/json")],
+            r#"{"customUserId":"user_1234","customUserId":"user_9999"}"#.into(),
+            400,
+        ),
+        (
+            "POST",
+            vec![("content-type", "application/json")],
+            r#"{"customUserId":"user_1234","refresh":86400001}"#.into(),
+            400,
+        ),
+        (
+            "POST",
+            vec![("content-type", "application/json")],
+            r#"{"customUserId":"user_1234","refresh":1.5}"#.into(),
+            400,
+        ),
+        (
+            "POST",
+            vec![("content-type", "application/json")],
+            r#"{"customUserId":"user_1234","refresh":-1}"#.into(),
+            400,
+        ),
+        (
+            "POST",
+            vec![("content-type", "application/json")],
+            r#"{"customUserId":"user_1234","expire":1}"#.into(),
+            400,
+        ),
+        (
+            "POST",
+            vec![("content-type", "application/json")],
+            r#"{"customUserId":"user_1234","extra":true}"#.into(),
+            400,
+        ),
+        (
+            "POST",
+            vec![("content-type", "application/json")],
+            "[]".into(),
+            400,
+        ),
+    ];
+    for (method, mut headers, body, status) in cases {
+        headers.extend_from_slice(&key);
+        let r = request(
+            method,
+            &p.url("/createTicket"),
+            &headers,
+            Some(body.as_bytes()),
+        );
+        assert_eq!(
+            r.status,
+            status,
+            "{method} {}: {}",
+            &body[..body.len().min(80)],
+            r.body
+        );
+        let v = r.json();
+        assert!(v["code"].is_string() && v["message"].is_string() && v["requestId"].is_string());
+        if status == 405 {
+            assert_eq!(r.header("allow"), Some("POST"));
+        }
+    }
+    // Invalid UTF-8.
+    let r = request(
+        "POST",
+        &p.url("/x"),
+        &[("content-type", "application/json"), key[0]],
+        Some(&[b'{', 0xff, b'}']),
+    );
+    assert_eq!(r.status, 400);
+    // Still alive and well after all that.
+    assert_eq!(
+        post(&p, &key, r#"{"customUserId":"user_1234"}"#).status,
+        200
+    );
+}
+
+#[test]
+fn jwt_caller_gets_own_ticket_and_403_for_another() {
+    let p = Process::http(
+        BIN,
+        &[
+            (
+                "CUSTOMAUTH_CREDENTIALS",
+                &credentials_json("k2048-pkcs8.pem", KID, ENV_ID),
+            ),
+            ("CUSTOMAUTH_CALLER_AUTH", "jwt"),
+            ("CUSTOMAUTH_JWT_SECRET", JWT_SECRET),
+            ("CUSTOMAUTH_JWT_ISSUER", "https://issuer.example"),
+        ],
+    )
+    .expect("starts");
+    let token =
+        jwt(serde_json::json!({"sub": "user_777", "iss": "https://issuer.example", "exp": exp()}));
+    let bearer = format!("Bearer {token}");
+    let r = post(&p, &[("authorization", &bearer)], "");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let claims = verifier()
+        .verify(
+            r.json()["ticket"].as_str().expect("ticket"),
+            customauth::now_ms(),
+        )
+        .expect("verifies");
+    assert_eq!(claims.uid.as_str(), "user_777");
+
+    let r = post(
+        &p,
+        &[("authorization", &bearer)],
+        r#"{"customUserId":"user_778"}"#,
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = post(
+        &p,
+        &[("authorization", &bearer)],
+        r#"{"customUserId":"user_777"}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let wrong_iss =
+        jwt(serde_json::json!({"sub": "user_777", "iss": "https://evil.example", "exp": exp()}));
+    let r = post(&p, &[("authorization", &format!("Bearer {wrong_iss}"))], "");
+    assert_eq!(r.status, 401, "{}", r.body);
+}
+
+#[test]
+fn gateway_mode_outside_a_gateway_is_401() {
+    let p = Process::http(
+        BIN,
+        &[
+            (
+                "CUSTOMAUTH_CREDENTIALS",
+                &credentials_json("k2048-pkcs8.pem", KID, ENV_ID),
+            ),
+            ("CUSTOMAUTH_CALLER_AUTH", "gateway"),
+        ],
+    )
+    .expect("starts");
+    let r = post(&p, &[], r#"{"customUserId":"user_1234"}"#);
+    assert_eq!(r.status, 401, "{}", r.body);
+}
+
+#[test]
+fn none_mode_only_with_explicit_allowance() {
+    let creds = credentials_json("k2048-pkcs8.pem", KID, ENV_ID);
+    let (code, out) = refuses_to_start(
+        BIN,
+        &[
+            ("CUSTOMAUTH_CREDENTIALS", &creds),
+            ("CUSTOMAUTH_CALLER_AUTH", "none"),
+        ],
+    );
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("CUSTOMAUTH_ALLOW_INSECURE_NONE"), "{out}");
+    let p = Process::http(
+        BIN,
+        &[
+            ("CUSTOMAUTH_CREDENTIALS", &creds),
+            ("CUSTOMAUTH_CALLER_AUTH", "none"),
+            ("CUSTOMAUTH_ALLOW_INSECURE_NONE", "1"),
+        ],
+    )
+    .expect("starts");
+    assert_eq!(post(&p, &[], r#"{"customUserId":"user_1234"}"#).status, 200);
+    assert!(p.logs().to_lowercase().contains("insecure"), "{}", p.logs());
+}
+
+#[test]
+fn every_credentials_source_works() {
+    let dir = std::env::temp_dir().join(format!("customauth-e2e-src-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let file = dir.join("c.json");
+    std::fs::write(&file, credentials_json("k2048-pkcs8.pem", KID, ENV_ID)).expect("write");
+    let pem = fixture("keys/k2048-pkcs8.pem").replace('\n', "\\n");
+    let sources: Vec<Vec<(&str, String)>> = vec![
+        vec![(
+            "CUSTOMAUTH_CREDENTIALS_FILE",
+            file.to_string_lossy().into_owned(),
+        )],
+        vec![(
+            "CUSTOMAUTH_CREDENTIALS",
+            credentials_json("k2048-pkcs8.pem", KID, ENV_ID),
+        )],
+        vec![
+            ("TCB_CUSTOM_LOGIN_PRIVATE_KEY_ID", KID.into()),
+            ("TCB_CUSTOM_LOGIN_PRIVATE_KEY", pem),
+            ("TCB_CUSTOM_LOGIN_ENV_ID", ENV_ID.into()),
+            ("CUSTOMAUTH_ENV", ENV_ID.into()),
+        ],
+    ];
+    for source in sources {
+        let mut env: Vec<(&str, &str)> = source.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        env.extend([
+            ("CUSTOMAUTH_CALLER_AUTH", "api-key"),
+            ("CUSTOMAUTH_API_KEYS", API_KEY),
+        ]);
+        let p = Process::http(BIN, &env).expect("starts");
+        let r = post(
+            &p,
+            &[("x-api-key", API_KEY)],
+            r#"{"customUserId":"user_1234"}"#,
+        );
+        assert_eq!(r.status, 200, "{:?}: {}", source.first(), r.body);
+        verifier()
+            .verify(
+                r.json()["ticket"].as_str().expect("ticket"),
+                customauth::now_ms(),
+            )
+            .expect("verifies");
+    }
+}
+
+#[test]
+fn fail_closed_configurations_refuse_to_start_naming_the_variable() {
+    let creds = credentials_json("k2048-pkcs8.pem", KID, ENV_ID);
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (
+            vec![("CUSTOMAUTH_CREDENTIALS", &creds)],
+            "CUSTOMAUTH_CALLER_AUTH",
+        ),
+        (
+            vec![
+                ("CUSTOMAUTH_CREDENTIALS", &creds),
+                ("CUSTOMAUTH_CALLER_AUTH", "open"),
+            ],
+            "CUSTOMAUTH_CALLER_AUTH",
+        ),
+        (
+            vec![
+                ("CUSTOMAUTH_CREDENTIALS", &creds),
+                ("CUSTOMAUTH_CALLER_AUTH", "api-key"),
+            ],
+            "CUSTOMAUTH_API_KEYS",
+        ),
+        (
+            vec![
+                ("CUSTOMAUTH_CREDENTIALS", &creds),
+                ("CUSTOMAUTH_CALLER_AUTH", "jwt"),
+            ],
+            "CUSTOMAUTH_JWT",
+        ),
+        (
+            vec![
+                ("CUSTOMAUTH_CALLER_AUTH", "api-key"),
+                ("CUSTOMAUTH_API_KEYS", API_KEY),
+            ],
+            "CUSTOMAUTH_CREDENTIALS_FILE",
+        ),
+        (
+            vec![
+                ("CUSTOMAUTH_CREDENTIALS", &creds),
+                ("CUSTOMAUTH_CREDENTIALS_FILE", "/nope.json"),
+                ("CUSTOMAUTH_CALLER_AUTH", "api-key"),
+                ("CUSTOMAUTH_API_KEYS", API_KEY),
+            ],
+            "CUSTOMAUTH_CREDENTIALS_FILE",
+        ),
+        (
+            vec![
+                ("CUSTOMAUTH_CREDENTIALS", &creds),
+                ("CUSTOMAUTH_ENV", "other-env"),
+                ("CUSTOMAUTH_CALLER_AUTH", "api-key"),
+                ("CUSTOMAUTH_API_KEYS", API_KEY),
+            ],
+            "CUSTOMAUTH_ENV",
+        ),
+        (
+            vec![
+                ("CUSTOMAUTH_CREDENTIALS", &creds),
+                ("CUSTOMAUTH_CALLER_AUTH", "api-key"),
+                ("CUSTOMAUTH_API_KEYS", API_KEY),
+                ("CUSTOMAUTH_MAX_REFRESH_MS", "soon"),
+            ],
+            "CUSTOMAUTH_MAX_REFRESH_MS",
+        ),
+        (
+            vec![
+                ("CUSTOMAUTH_CREDENTIALS", &creds),
+                ("CUSTOMAUTH_CALLER_AUTH", "api-key"),
+                ("CUSTOMAUTH_API_KEYS", API_KEY),
+                ("CUSTOMAUTH_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ],
+            "CUSTOMAUTH_TRUSTED_PROXIES",
+        ),
+        (
+            vec![
+                ("CUSTOMAUTH_CREDENTIALS", &creds),
+                ("CUSTOMAUTH_CALLER_AUTH", "api-key"),
+                ("CUSTOMAUTH_API_KEYS", API_KEY),
+                ("PORT", "http"),
+            ],
+            "PORT",
+        ),
+        (
+            vec![
+                (
+                    "CUSTOMAUTH_CREDENTIALS",
+                    "{\"private_key_id\":\"k\",\"private_key\":\"-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END PRIVATE KEY-----\\n\",\"env_id\":\"e\"}",
+                ),
+                ("CUSTOMAUTH_CALLER_AUTH", "api-key"),
+                ("CUSTOMAUTH_API_KEYS", API_KEY),
+            ],
+            "private_key",
+        ),
+    ];
+    for (env, needle) in cases {
+        let (code, out) = refuses_to_start(BIN, &env);
+        assert_eq!(code, Some(2), "{env:?}: {out}");
+        assert!(out.contains(needle), "{needle} not in: {out}");
+        assert!(!out.contains("BEGIN PRIVATE KEY"), "key material in: {out}");
+    }
+}
+
+#[test]
+fn trace_logs_hold_no_secret() {
+    let creds = credentials_json("k2048-pkcs8.pem", KID, ENV_ID);
+    let p = Process::http(
+        BIN,
+        &[
+            ("CUSTOMAUTH_CREDENTIALS", &creds),
+            ("CUSTOMAUTH_CALLER_AUTH", "api-key"),
+            ("CUSTOMAUTH_API_KEYS", API_KEY),
+            ("RUST_LOG", "trace"),
+        ],
+    )
+    .expect("starts");
+    let r = post(
+        &p,
+        &[("authorization", &format!("Bearer {API_KEY}"))],
+        r#"{"customUserId":"user_1234"}"#,
+    );
+    assert_eq!(r.status, 200);
+    let ticket = r.json()["ticket"].as_str().expect("ticket").to_owned();
+    let _ = post(
+        &p,
+        &[("x-api-key", "wrong-key-but-long-enough-0000")],
+        r#"{"customUserId":"user_1234"}"#,
+    );
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let logs = p.logs();
+    assert!(
+        logs.contains("ticket issued"),
+        "audit event missing: {logs}"
+    );
+    assert!(logs.contains("user_1234"));
+    let pem_body_line = fixture("keys/k2048-pkcs8.pem")
+        .lines()
+        .nth(1)
+        .expect("a key line")
+        .to_owned();
+    let jwt_sig = ticket.rsplit('.').next().expect("signature").to_owned();
+    for secret in [
+        API_KEY,
+        "wrong-key-but-long-enough-0000",
+        &ticket,
+        &jwt_sig,
+        &pem_body_line,
+    ] {
+        assert!(!logs.contains(secret), "secret in logs: {secret}");
+    }
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let mut p = api_key_process(&[]);
+    assert_eq!(
+        post(
+            &p,
+            &[("x-api-key", API_KEY)],
+            r#"{"customUserId":"user_1234"}"#
+        )
+        .status,
+        200
+    );
+    assert_eq!(p.terminate(), Some(0), "{}", p.logs());
+}

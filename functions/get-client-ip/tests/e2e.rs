@@ -1,0 +1,57 @@
+//! get-client-ip as a real process: HTTP mode and Lambda mode.
+
+use customauth_testkit::{Process, RuntimeApi, fixture, free_port, lambda_env, request};
+
+const BIN: &str = env!("CARGO_BIN_EXE_get-client-ip");
+
+#[test]
+fn http_mode_reports_the_peer_and_believes_only_trusted_proxies() {
+    let p = Process::http(BIN, &[]).expect("starts");
+    let r = request(
+        "GET",
+        &p.url("/getClientIP"),
+        &[("x-forwarded-for", "6.6.6.6")],
+        None,
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["ip"], "127.0.0.1");
+    let r = request("POST", &p.url("/anything"), &[], Some(b""));
+    assert_eq!(r.json()["ip"], "127.0.0.1");
+    let r = request("DELETE", &p.url("/getClientIP"), &[], None);
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow"), Some("GET, POST"));
+
+    let p = Process::http(BIN, &[("CUSTOMAUTH_TRUSTED_PROXIES", "127.0.0.0/8")]).expect("starts");
+    let r = request(
+        "GET",
+        &p.url("/"),
+        &[("x-forwarded-for", "6.6.6.6, 198.51.100.9")],
+        None,
+    );
+    assert_eq!(r.json()["ip"], "198.51.100.9");
+}
+
+#[test]
+fn lambda_mode_reads_the_gateway_source_ip() {
+    let api = RuntimeApi::start();
+    let _p = Process::spawn(BIN, &lambda_env(&api, "get-client-ip"), free_port()).expect("starts");
+    for (event, ip) in [
+        ("events/apigw-v2-get-client-ip.json", "2001:db8::1"),
+        ("events/apigw-v2-create-ticket-jwt.json", "203.0.113.7"),
+        ("events/alb-get-client-ip.json", "10.0.0.5"),
+    ] {
+        let resp = api.invoke(&fixture(event)).expect(event);
+        assert_eq!(resp["statusCode"], 200, "{event}: {resp}");
+        let body: serde_json::Value =
+            serde_json::from_str(resp["body"].as_str().expect("body")).expect("json");
+        assert_eq!(body["ip"], ip, "{event}");
+    }
+}
+
+#[test]
+fn bad_trusted_proxies_refuse_to_start() {
+    let (code, out) =
+        customauth_testkit::refuses_to_start(BIN, &[("CUSTOMAUTH_TRUSTED_PROXIES", "not-a-cidr")]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("CUSTOMAUTH_TRUSTED_PROXIES"), "{out}");
+}

@@ -1,0 +1,103 @@
+//! get-user-info as a real process: HTTP mode (jwt) and Lambda mode (gateway).
+
+use customauth_testkit::{
+    Process, RuntimeApi, fixture, free_port, lambda_env, refuses_to_start, request,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_get-user-info");
+const SECRET: &str = "an-hs256-secret-of-at-least-32-bytes!!";
+
+fn token(sub: &str) -> String {
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+        + 600;
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &serde_json::json!({"sub": sub, "exp": exp}),
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .expect("encodes")
+}
+
+#[test]
+fn jwt_caller_gets_the_sdk_shape_and_others_401() {
+    let p = Process::http(
+        BIN,
+        &[
+            ("CUSTOMAUTH_CALLER_AUTH", "jwt"),
+            ("CUSTOMAUTH_JWT_SECRET", SECRET),
+        ],
+    )
+    .expect("starts");
+    let bearer = format!("Bearer {}", token("user_42_x"));
+    let r = request(
+        "GET",
+        &p.url("/getUserInfo"),
+        &[("authorization", &bearer)],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    let keys: Vec<&str> = v
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys.len(), 5);
+    for k in ["openId", "appId", "uid", "customUserId", "isAnonymous"] {
+        assert!(v.get(k).is_some(), "{k} missing: {v}");
+    }
+    assert_eq!(v["customUserId"], "user_42_x");
+    assert_eq!(v["isAnonymous"], false);
+
+    for auth in ["", "Bearer not.a.jwt", "Basic dXNlcjpwYXNz"] {
+        let r = request(
+            "GET",
+            &p.url("/getUserInfo"),
+            &[("authorization", auth)],
+            None,
+        );
+        assert_eq!(r.status, 401, "{auth}: {}", r.body);
+        assert_eq!(r.json()["code"], "UNAUTHENTICATED");
+    }
+    let r = request("PATCH", &p.url("/"), &[], None);
+    assert_eq!(r.status, 405);
+}
+
+#[test]
+fn api_key_mode_is_refused_at_start() {
+    let (code, out) = refuses_to_start(
+        BIN,
+        &[
+            ("CUSTOMAUTH_CALLER_AUTH", "api-key"),
+            ("CUSTOMAUTH_API_KEYS", "test-api-key-0123456789abcdef"),
+        ],
+    );
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("CUSTOMAUTH_CALLER_AUTH"), "{out}");
+    let (code, out) = refuses_to_start(BIN, &[]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("CUSTOMAUTH_CALLER_AUTH"), "{out}");
+}
+
+#[test]
+fn lambda_gateway_mode_reads_authorizer_claims() {
+    let api = RuntimeApi::start();
+    let mut env = lambda_env(&api, "get-user-info");
+    env.push(("CUSTOMAUTH_CALLER_AUTH".into(), "gateway".into()));
+    let _p = Process::spawn(BIN, &env, free_port()).expect("starts");
+    let resp = api
+        .invoke(&fixture("events/apigw-v2-get-user-info.json"))
+        .expect("answer");
+    assert_eq!(resp["statusCode"], 200, "{resp}");
+    let body: serde_json::Value =
+        serde_json::from_str(resp["body"].as_str().expect("body")).expect("json");
+    assert_eq!(body["customUserId"], "user_1234");
+    let resp = api
+        .invoke(&fixture("events/apigw-v2-no-auth.json"))
+        .expect("answer");
+    assert_eq!(resp["statusCode"], 401, "{resp}");
+}

@@ -1,0 +1,392 @@
+//! HTTP plumbing shared by the functions: the error model, strict JSON
+//! request bodies, request ids and JSON responses.
+//!
+//! Every expected failure is an `Ok` response with a JSON body
+//! `{"code", "message", "requestId"}`: a lambda_http handler that returns
+//! `Err` becomes a bare 502 at the gateway.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::{Body, Request, RequestExt as _, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Largest request body accepted: 16 KiB.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Header the Lambda adapter sets (after removing any client copy) when the
+/// gateway flagged a body as base64 that does not decode.
+pub const INVALID_BODY_MARKER: &str = "x-customauth-invalid-base64-body";
+
+/// A failure the client is told about.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request is malformed or out of range.
+    #[error("{message}")]
+    BadRequest {
+        /// Machine-readable code.
+        code: &'static str,
+        /// Human-readable reason (never a secret, never long input).
+        message: String,
+    },
+    /// 401: no or bad caller credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: the caller may not ask for this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 405: wrong method; `Allow` lists the right ones.
+    #[error("method not allowed; use {allow}")]
+    MethodNotAllowed {
+        /// The `Allow` header value.
+        allow: &'static str,
+    },
+    /// 413: body over [`MAX_BODY_BYTES`].
+    #[error("request body is larger than {MAX_BODY_BYTES} bytes")]
+    PayloadTooLarge,
+    /// 415: a body that is not JSON.
+    #[error("request body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    /// 500: anything unexpected. The body is generic; details go to the log.
+    #[error("internal error")]
+    Internal,
+}
+
+impl ApiError {
+    /// A 400 with `code`.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The `code` field of the body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { code, .. } => code,
+            Self::Unauthorized(_) => "UNAUTHENTICATED",
+            Self::Forbidden(_) => "FORBIDDEN",
+            Self::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
+            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            Self::Internal => "INTERNAL",
+        }
+    }
+
+    /// The JSON error response, logged: client errors at `warn`, server
+    /// errors at `error`. The one place errors become HTTP.
+    pub fn into_response(self, request_id: &str) -> Response<Body> {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(request_id, code = self.code(), "request failed");
+        } else {
+            tracing::warn!(request_id, status = status.as_u16(), code = self.code(), message = %self, "request refused");
+        }
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct ErrorBody<'a> {
+            code: &'a str,
+            message: String,
+            request_id: &'a str,
+        }
+        let mut response = json_response(
+            status,
+            &ErrorBody {
+                code: self.code(),
+                message: self.to_string(),
+                request_id,
+            },
+        );
+        if let Self::MethodNotAllowed { allow } = self {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// A JSON response with `status`. Never fails: serialization of our own
+/// response types cannot fail, and if it did the body would be `{}`.
+pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response<Body> {
+    let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_owned());
+    let mut response = Response::new(Body::Text(text));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Refuses methods other than `allowed`.
+///
+/// # Errors
+/// [`ApiError::MethodNotAllowed`] with `allow` as the `Allow` header.
+pub fn check_method(
+    req: &Request,
+    allowed: &[Method],
+    allow: &'static str,
+) -> Result<(), ApiError> {
+    if allowed.contains(req.method()) {
+        Ok(())
+    } else {
+        Err(ApiError::MethodNotAllowed { allow })
+    }
+}
+
+/// The request id: the Lambda invocation's, else the gateway's, else one made
+/// here (HTTP mode). Client-sent ids are not trusted.
+pub fn request_id(req: &Request) -> String {
+    if let Some(ctx) = req.lambda_context_ref()
+        && !ctx.request_id.is_empty()
+    {
+        return ctx.request_id.clone();
+    }
+    use lambda_http::request::RequestContext;
+    let gateway = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone(),
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.request_id.clone(),
+        _ => None,
+    };
+    gateway.unwrap_or_else(local_request_id)
+}
+
+fn local_request_id() -> String {
+    static PREFIX: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = *PREFIX.get_or_init(|| {
+        let mut b = [0u8; 4];
+        aws_lc_rs::rand::fill(&mut b).ok();
+        u32::from_le_bytes(b)
+    });
+    format!(
+        "{prefix:08x}-{:012x}",
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Decodes a JSON request body strictly into `T`: at most
+/// [`MAX_BODY_BYTES`], `Content-Type` JSON when there is a body, UTF-8, and
+/// whatever `T` refuses (use `deny_unknown_fields`: serde refuses duplicate
+/// keys of a struct). An empty body decodes as `{}`.
+///
+/// # Errors
+/// [`ApiError::PayloadTooLarge`], [`ApiError::UnsupportedMediaType`] or a
+/// 400 `INVALID_REQUEST` whose message does not quote the input.
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    if req.headers().contains_key(INVALID_BODY_MARKER) {
+        return Err(ApiError::bad_request(
+            "INVALID_REQUEST",
+            "request body is flagged base64 but is not valid base64",
+        ));
+    }
+    let bytes: &[u8] = match req.body() {
+        Body::Empty => b"",
+        Body::Text(t) => t.as_bytes(),
+        Body::Binary(b) => b,
+        _ => b"",
+    };
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return serde_json::from_str("{}").map_err(|_| ApiError::Internal);
+    }
+    if !is_json_content_type(req.headers().get(header::CONTENT_TYPE)) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| ApiError::bad_request("INVALID_REQUEST", "request body is not valid UTF-8"))?;
+    serde_json::from_str(text)
+        .map_err(|e| ApiError::bad_request("INVALID_REQUEST", describe_json_error(&e)))
+}
+
+fn is_json_content_type(value: Option<&HeaderValue>) -> bool {
+    let Some(mime) = value.and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = mime
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// A serde_json error described without quoting the input: serde quotes
+/// offending values, which are attacker-chosen and may hold secrets or
+/// control characters. Field names are quoted escaped and truncated.
+pub fn describe_json_error(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    for kind in ["missing", "duplicate", "unknown"] {
+        if let Some(field) = msg
+            .strip_prefix(&format!("{kind} field `"))
+            .and_then(|rest| rest.split('`').next())
+        {
+            let field: String = field.chars().take(32).collect();
+            return format!("{kind} field {field:?}");
+        }
+    }
+    match e.classify() {
+        serde_json::error::Category::Data => {
+            "a field has the wrong type or value (see the API for each field's type)".to_owned()
+        }
+        serde_json::error::Category::Eof => "JSON ends early".to_owned(),
+        serde_json::error::Category::Syntax | serde_json::error::Category::Io => {
+            format!("not valid JSON (line {}, column {})", e.line(), e.column())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::http;
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Sample {
+        a: Option<u64>,
+    }
+
+    fn post(content_type: Option<&str>, body: Body) -> Request {
+        let mut b = http::Request::builder().method("POST").uri("/x");
+        if let Some(ct) = content_type {
+            b = b.header("content-type", ct);
+        }
+        b.body(body).expect("request")
+    }
+
+    #[test]
+    fn empty_body_is_an_empty_object() {
+        let r: Sample = json_body(&post(None, Body::Empty)).expect("ok");
+        assert_eq!(r, Sample { a: None });
+    }
+
+    #[test]
+    fn json_with_charset_and_plus_json_accepted() {
+        for ct in [
+            "application/json; charset=utf-8",
+            "application/vnd.x+json",
+            "Application/JSON",
+        ] {
+            let r: Sample = json_body(&post(Some(ct), Body::from(r#"{"a":1}"#))).expect(ct);
+            assert_eq!(r.a, Some(1));
+        }
+    }
+
+    #[test]
+    fn non_json_content_type_is_415() {
+        let err = json_body::<Sample>(&post(Some("text/plain"), Body::from("{}"))).unwrap_err();
+        assert_eq!(err.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let err = json_body::<Sample>(&post(None, Body::from("{}"))).unwrap_err();
+        assert_eq!(err, ApiError::UnsupportedMediaType);
+    }
+
+    #[test]
+    fn oversized_body_is_413() {
+        let big = format!(r#"{{"a":1{}}}"#, " ".repeat(MAX_BODY_BYTES));
+        let err =
+            json_body::<Sample>(&post(Some("application/json"), Body::from(big))).unwrap_err();
+        assert_eq!(err, ApiError::PayloadTooLarge);
+    }
+
+    #[test]
+    fn duplicate_unknown_and_mistyped_fields_are_400_without_echo() {
+        for (body, expect) in [
+            (r#"{"a":1,"a":2}"#, "duplicate field \"a\""),
+            (r#"{"secret-ish":1}"#, "unknown field \"secret-ish\""),
+            (r#"{"a":"SECRETVALUE"}"#, "wrong type"),
+            (r#"{"a":1.5}"#, "wrong type"),
+            (r#"{"a":-1}"#, "wrong type"),
+            (r#"{"a":99999999999999999999999}"#, "wrong type"),
+            (r#"{"a":1"#, "ends early"),
+            ("[1,2", "JSON"),
+        ] {
+            let err =
+                json_body::<Sample>(&post(Some("application/json"), Body::from(body))).unwrap_err();
+            assert_eq!(err.status(), StatusCode::BAD_REQUEST, "{body}");
+            let text = err.to_string();
+            assert!(text.contains(expect), "{body}: {text}");
+            assert!(!text.contains("SECRETVALUE"));
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_is_400() {
+        let err = json_body::<Sample>(&post(
+            Some("application/json"),
+            Body::Binary(vec![b'{', 0xff, b'}']),
+        ))
+        .unwrap_err();
+        assert_eq!(err.status(), StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn invalid_base64_marker_is_400() {
+        let mut r = post(Some("application/json"), Body::Empty);
+        r.headers_mut()
+            .insert(INVALID_BODY_MARKER, HeaderValue::from_static("1"));
+        assert_eq!(
+            json_body::<Sample>(&r).unwrap_err().status(),
+            StatusCode::BAD_REQUEST
+        );
+    }
+
+    #[test]
+    fn error_response_has_code_message_request_id_and_allow() {
+        let resp = ApiError::MethodNotAllowed { allow: "POST" }.into_response("req-1");
+        assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(resp.headers()["allow"], "POST");
+        let Body::Text(text) = resp.body() else {
+            panic!("text body")
+        };
+        let v: serde_json::Value = serde_json::from_str(text).expect("json");
+        assert_eq!(v["code"], "METHOD_NOT_ALLOWED");
+        assert_eq!(v["requestId"], "req-1");
+        assert!(v["message"].is_string());
+    }
+
+    #[test]
+    fn internal_error_body_is_generic() {
+        let resp = ApiError::Internal.into_response("r");
+        let Body::Text(text) = resp.body() else {
+            panic!("text body")
+        };
+        assert_eq!(
+            text,
+            r#"{"code":"INTERNAL","message":"internal error","requestId":"r"}"#
+        );
+    }
+
+    #[test]
+    fn local_request_ids_are_unique() {
+        let r = post(None, Body::Empty);
+        assert_ne!(request_id(&r), request_id(&r));
+    }
+}
