@@ -1,32 +1,57 @@
 # customauth: `make run` runs the service locally, `make test` runs every test.
 SHELL := /bin/bash
 CARGO ?= cargo
-DEV_DIR ?= .dev
-DEV_CREDENTIALS := $(DEV_DIR)/credentials.json
+PYTHON ?= python3
+FUNCTIONS := create-ticket get-user-info get-client-ip
+WATCH_PORT ?= 9000
 
-.PHONY: run test lint fmt bench clean-dev
+.PHONY: run test deps lint fmt build watch invoke deploy bench load clean-dev
 
-## run: generate dev credentials (once), mint a ticket and verify it
-run: $(DEV_CREDENTIALS)
-	@ticket=$$($(CARGO) run -q --release -p customauth-cli -- mint --credentials $(DEV_CREDENTIALS) --uid dev_user_1) && \
-	echo "ticket: $$ticket" && \
-	$(CARGO) run -q --release -p customauth-cli -- verify --credentials $(DEV_CREDENTIALS) "$$ticket"
+## run: the three functions on 127.0.0.1:9001-9003 with generated dev credentials, API key and JWT secret
+run:
+	scripts/run-local.sh
 
-$(DEV_CREDENTIALS):
-	@mkdir -p $(DEV_DIR)
-	$(CARGO) run -q --release -p customauth-cli -- keygen --env dev-env --key-id dev-key --out $@
-
-## test: formatting, clippy, every unit, integration and doc test
-test: lint
+## test: tools, formatting, clippy, cfn-lint, then every unit, integration, end-to-end and doc test
+test: deps lint
+	$(CARGO) build --workspace --bins
 	$(CARGO) nextest run --workspace --all-targets --no-fail-fast
 	$(CARGO) test --workspace --doc
+
+## deps: the Python tools the tests use (moto for Secrets Manager/SSM, cfn-lint)
+deps:
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	cfn-lint template.yaml
 
 fmt:
 	$(CARGO) fmt --all
+
+## build: Lambda bundles for arm64 (target/lambda/<function>/bootstrap); needs `pip install cargo-lambda`
+## and the aarch64 standard library (`rustup target add aarch64-unknown-linux-gnu`)
+build:
+	$(CARGO) lambda build --release --arm64 $(addprefix --bin ,$(FUNCTIONS))
+
+## watch: the functions behind cargo lambda's local Lambda emulator, in gateway mode, on port $(WATCH_PORT)
+watch: .dev/credentials.json
+	$(CARGO) lambda watch --invoke-address 127.0.0.1 --invoke-port $(WATCH_PORT) \
+	  --env-var CUSTOMAUTH_CALLER_AUTH=gateway,CUSTOMAUTH_CREDENTIALS_FILE=$(CURDIR)/.dev/credentials.json,RUST_LOG=info
+
+## invoke: send the API Gateway fixtures to `make watch`
+invoke:
+	$(CARGO) lambda invoke create-ticket --invoke-address 127.0.0.1 --invoke-port $(WATCH_PORT) --data-file tests/fixtures/events/apigw-v2-create-ticket-jwt.json
+	$(CARGO) lambda invoke get-user-info --invoke-address 127.0.0.1 --invoke-port $(WATCH_PORT) --data-file tests/fixtures/events/apigw-v2-get-user-info.json
+	$(CARGO) lambda invoke get-client-ip --invoke-address 127.0.0.1 --invoke-port $(WATCH_PORT) --data-file tests/fixtures/events/apigw-v2-get-client-ip.json
+
+.dev/credentials.json:
+	@mkdir -p .dev && chmod 700 .dev
+	$(CARGO) run -q --release -p customauth-cli -- keygen --env dev-env --key-id dev-key --out $@
+
+## deploy: AWS SAM (sam build uses cargo-lambda; see README)
+deploy:
+	sam build && sam deploy --guided
 
 ## bench: openssl speed vs customauth vs the official SDK, then criterion
 bench:
@@ -34,4 +59,4 @@ bench:
 	$(CARGO) bench -p customauth --bench sign
 
 clean-dev:
-	rm -rf $(DEV_DIR)
+	rm -rf .dev
