@@ -288,6 +288,8 @@ fn verify(credentials: Option<&Path>, now: Option<u64>, ticket: &str) -> Result<
         .verify(ticket, now.unwrap_or_else(now_ms))
         .map_err(|e| Failure::Invalid(e.to_string()))?;
     let json = serde_json::to_string_pretty(&claims).map_err(usage)?;
-    println!("{json}");
-    Ok(())
+    let mut out = io::stdout().lock();
+    writeln!(out, "{json}")
+        .and_then(|()| out.flush())
+        .or_else(|e| write_failed(&e))
 }

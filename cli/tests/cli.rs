@@ -300,3 +300,40 @@ fn verify_reads_the_ticket_from_stdin() {
     let out = child.wait_with_output().expect("waits");
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+#[test]
+fn closed_stdout_is_not_a_crash() {
+    let dir = tempdir("pipe");
+    let v = &vectors()[0];
+    let creds = credentials_for(&dir, v);
+    let now = v.now.to_string();
+    for args in [
+        vec![
+            "verify",
+            "--credentials",
+            creds.to_str().expect("utf-8"),
+            "--now",
+            &now,
+            &v.ticket,
+        ],
+        vec![
+            "mint",
+            "--credentials",
+            creds.to_str().expect("utf-8"),
+            "--uid",
+            "user_1234",
+            "--count",
+            "100000",
+        ],
+    ] {
+        let mut child = customauth(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawns");
+        drop(child.stdout.take()); // the reader goes away at once
+        let out = child.wait_with_output().expect("waits");
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    }
+}
