@@ -12,7 +12,7 @@ use tracing::instrument;
 
 use crate::client_ip::{TrustedProxies, client_ip};
 use crate::config::{ConfigError, var};
-use crate::http::{ApiError, check_method, json_body, json_response, request_id};
+use crate::http::{ApiError, check_method, json_body, json_response, present, request_id};
 use crate::identity::{API_KEYS_VAR, AuthError, Caller, CallerAuth, CallerAuthMode, UserInfo};
 use crate::ticket::{
     DEFAULT_EXPIRE_AFTER_MS, DEFAULT_REFRESH_MS, MAX_SAFE_INTEGER, TicketError, TicketOptions,
@@ -144,8 +144,11 @@ fn integer_field(value: Option<serde_json::Number>, name: &str) -> Result<Option
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct CreateTicketRequest {
+    #[serde(default, deserialize_with = "present")]
     custom_user_id: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     refresh: Option<serde_json::Number>,
+    #[serde(default, deserialize_with = "present")]
     expire: Option<serde_json::Number>,
 }
 

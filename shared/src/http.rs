@@ -220,6 +220,14 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     }
     let text = std::str::from_utf8(bytes)
         .map_err(|_| ApiError::bad_request("INVALID_REQUEST", "request body is not valid UTF-8"))?;
+    // serde's derived struct decoding also takes a JSON array by position
+    // (`["user",1000,null]`): only an object is a request body here.
+    if !text.trim_start().starts_with('{') {
+        return Err(ApiError::bad_request(
+            "INVALID_REQUEST",
+            "request body must be a JSON object",
+        ));
+    }
     serde_json::from_str(text)
         .map_err(|e| ApiError::bad_request("INVALID_REQUEST", describe_json_error(&e)))
 }
@@ -236,6 +244,20 @@ fn is_json_content_type(value: Option<&HeaderValue>) -> bool {
         .to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// For `#[serde(default, deserialize_with = "present")]` on an `Option`
+/// field: absent is `None`, but an explicit `null` is refused as a wrong
+/// type (a field is either given a value of its type or left out).
+///
+/// # Errors
+/// The deserializer's error for `null` or a value of another type.
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 /// A serde_json error described without quoting the input: serde quotes
@@ -271,6 +293,7 @@ mod tests {
     #[derive(Debug, serde::Deserialize, PartialEq)]
     #[serde(deny_unknown_fields)]
     struct Sample {
+        #[serde(default, deserialize_with = "present")]
         a: Option<u64>,
     }
 
@@ -326,6 +349,11 @@ mod tests {
             (r#"{"a":-1}"#, "wrong type"),
             (r#"{"a":99999999999999999999999}"#, "wrong type"),
             (r#"{"a":1"#, "ends early"),
+            (r#"{"a":null}"#, "wrong type"),
+            ("[1]", "must be a JSON object"),
+            ("[]", "must be a JSON object"),
+            ("1", "must be a JSON object"),
+            ("null", "must be a JSON object"),
             ("[1,2", "JSON"),
         ] {
             let err =
