@@ -1,0 +1,73 @@
+//! createTicket in process: the handler on an HTTP API v2 event (gateway
+//! mode, JWT authorizer claims) against bare signing with the same key.
+//!
+//! `cargo bench -p customauth --bench handler`. The budget: the
+//! handler costs at most 1.05x the bare signature.
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use customauth::aws::SignerHandle;
+use customauth::client_ip::TrustedProxies;
+use customauth::handlers::{CreateTicket, Limits};
+use customauth::identity::CallerAuth;
+use customauth::{CustomUserId, SigningKey, TicketOptions, TicketSigner, now_ms};
+
+const PEM: &str = include_str!("../../tests/fixtures/keys/k2048-pkcs1.pem");
+const EVENT: &str = include_str!("../../tests/fixtures/events/apigw-v2-create-ticket-jwt.json");
+
+fn signer() -> TicketSigner {
+    TicketSigner::new(
+        "kid",
+        "demo-env",
+        SigningKey::from_pem(PEM).expect("fixture key"),
+    )
+}
+
+fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("create_ticket_2048");
+
+    let bare = signer();
+    let uid = CustomUserId::parse("user_1234").expect("valid");
+    group.bench_function("bare_sign", |b| {
+        b.iter(|| {
+            bare.sign(
+                &uid,
+                TicketOptions {
+                    refresh: Some(600_000),
+                    expire: None,
+                },
+                now_ms(),
+            )
+        })
+    });
+
+    let auth = CallerAuth::from_env(&|k: &str| {
+        (k == "CUSTOMAUTH_CALLER_AUTH").then(|| "gateway".to_owned())
+    })
+    .expect("gateway mode");
+    let state = CreateTicket::new(
+        SignerHandle::fixed(signer()),
+        auth,
+        Limits::default(),
+        TrustedProxies::none(),
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let check = rt.block_on(state.handle(lambda_http::request::from_str(EVENT).expect("event")));
+    assert_eq!(check.status(), 200, "the fixture event must get a ticket");
+
+    group.bench_function("handler_v2_event", |b| {
+        b.iter_batched(
+            || lambda_http::request::from_str(EVENT).expect("event"),
+            |req| rt.block_on(state.handle(req)),
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("parse_event_and_handle", |b| {
+        b.iter(|| rt.block_on(state.handle(lambda_http::request::from_str(EVENT).expect("event"))))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
