@@ -5,7 +5,7 @@ PYTHON ?= python3
 FUNCTIONS := create-ticket get-user-info get-client-ip
 WATCH_PORT ?= 9000
 
-.PHONY: run test deps lint fmt build watch invoke deploy bench load clean-dev
+.PHONY: run test deps lint fmt build watch invoke deploy bench load first-request clean-dev
 
 ## run: the three functions on 127.0.0.1:9001-9003 with generated dev credentials, API key and JWT secret
 run:
@@ -58,6 +58,15 @@ deploy:
 bench:
 	scripts/bench.sh
 	$(CARGO) bench -p customauth --bench sign
+
+## load: create-ticket under wrk, 64 connections for 60 s: throughput, p50/p99, errors, RSS (not a test)
+load:
+	scripts/load.sh
+
+## first-request: exec to first answered request for each function (release build)
+first-request:
+	$(CARGO) build --release -q -p create-ticket -p get-user-info -p get-client-ip
+	scripts/first_request.py
 
 clean-dev:
 	rm -rf .dev
