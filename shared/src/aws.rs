@@ -685,19 +685,12 @@ async fn refresh(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     use zeroize::Zeroizing;
 
     const PEM: &str = include_str!("../../tests/fixtures/keys/k2048-pkcs8.pem");
 
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        move |k| map.get(k).cloned()
-    }
+    use crate::config::test_env as env;
 
     fn inline(key: &str, env_id: &str) -> CredentialsSource {
         let json =

@@ -376,17 +376,10 @@ impl CredentialsSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     const PEM: &str = include_str!("../../tests/fixtures/keys/k2048-pkcs1.pem");
 
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        move |k| map.get(k).cloned()
-    }
+    use crate::config::test_env as env;
 
     fn json() -> String {
         serde_json::json!({"private_key_id": "kid", "private_key": PEM, "env_id": "env-1"})

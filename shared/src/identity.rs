@@ -835,8 +835,15 @@ type KeyEntry = (Option<String>, Algorithm, DecodingKey);
 
 /// Parses `CUSTOMAUTH_JWT_JWKS` into the keys usable for signatures.
 fn jwks_keys(text: &str) -> Result<Vec<KeyEntry>, String> {
-    let set: JwkSet =
-        serde_json::from_str(text).map_err(|e| format!("not a JWKS document: {e}"))?;
+    // Not serde_json's message: it quotes mistyped string values (a secret
+    // pasted here, a double-encoded JWKS with private parameters).
+    let set: JwkSet = serde_json::from_str(text).map_err(|e| {
+        format!(
+            "not a JWKS document (expected {{\"keys\": [...]}}; error at line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    })?;
     let mut keys = Vec::new();
     let mut kids = HashSet::new();
     for (i, jwk) in set.keys.iter().enumerate() {
@@ -1004,13 +1011,7 @@ mod tests {
 
     // ---- helpers ----
 
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        move |k: &str| map.get(k).cloned()
-    }
+    use crate::config::test_env as env;
 
     fn auth(pairs: &[(&str, &str)]) -> CallerAuth {
         CallerAuth::from_env(&env(pairs)).expect("valid configuration")

@@ -352,13 +352,7 @@ pub async fn shutdown_signal() {
 mod tests {
     use super::*;
 
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
-        let map: std::collections::HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        move |k| map.get(k).cloned()
-    }
+    use crate::config::test_env as env;
 
     #[test]
     fn mode_is_lambda_with_runtime_api() {
