@@ -108,6 +108,10 @@ pub const DEFAULT_USER_ID_CLAIM: &str = "sub";
 pub const MAX_CREDENTIAL_BYTES: usize = 8 * 1024;
 /// Clock skew allowed on `exp` and `nbf`, in seconds.
 pub const JWT_LEEWAY_SECS: u64 = 30;
+/// Longest a bearer token may still be valid for: 24 hours. An `exp`
+/// further ahead is refused, which also catches an `exp` written in
+/// milliseconds (a token that would never expire).
+pub const JWT_MAX_LIFETIME_SECS: u64 = 24 * 3600;
 /// Shortest HS256 secret accepted, in bytes.
 pub const MIN_HS256_SECRET_BYTES: usize = 32;
 /// Shortest API key accepted, in characters.
@@ -725,13 +729,57 @@ impl JwtVerifier {
                 "the token's algorithm is not the configured key's",
             ));
         }
-        let data = jsonwebtoken::decode::<serde_json::Map<String, Value>>(
-            token,
-            &key.key,
-            &key.validation,
-        )
-        .map_err(|e| AuthError::Invalid(jwt_error_reason(e.kind())))?;
-        Claims::Object(&data.claims).user(user_id_claim)
+        if header.crit.is_some() {
+            return Err(AuthError::Invalid(
+                "the token has critical header extensions (crit), none of which are supported",
+            ));
+        }
+        let data = jsonwebtoken::decode::<UniqueClaims>(token, &key.key, &key.validation)
+            .map_err(|e| AuthError::Invalid(jwt_error_reason(e.kind())))?;
+        let now = crate::ticket::now_ms() / 1000;
+        let latest = now + JWT_MAX_LIFETIME_SECS + JWT_LEEWAY_SECS;
+        if data
+            .claims
+            .0
+            .get("exp")
+            .and_then(Value::as_f64)
+            .is_none_or(|exp| exp > latest as f64)
+        {
+            return Err(AuthError::Invalid(
+                "token exp is more than 24 hours ahead (times are in seconds)",
+            ));
+        }
+        Claims::Object(&data.claims.0).user(user_id_claim)
+    }
+}
+
+/// The claims of a bearer token, refusing duplicate names: with two `sub`
+/// (or two of the identity claim) another parser could read the other one.
+struct UniqueClaims(serde_json::Map<String, Value>);
+
+impl<'de> serde::Deserialize<'de> for UniqueClaims {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = UniqueClaims;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object of claims")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UniqueClaims, A::Error> {
+                let mut claims = serde_json::Map::new();
+                while let Some((name, value)) = map.next_entry::<String, Value>()? {
+                    if claims.contains_key(&name) {
+                        return Err(serde::de::Error::custom("duplicate claim"));
+                    }
+                    claims.insert(name, value);
+                }
+                Ok(UniqueClaims(claims))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
     }
 }
 
@@ -798,11 +846,11 @@ fn pem_public_key(text: &str) -> Result<(Algorithm, DecodingKey), String> {
     // Environment variables often carry the PEM on one line with literal \n.
     let text = text.replace("\\n", "\n");
     let text = text.trim();
-    let pem = pem::parse(text).map_err(|_| {
+    let (tag, der) = pem_rfc7468::decode_vec(text.as_bytes()).map_err(|_| {
         "not a PEM block; expected -----BEGIN PUBLIC KEY----- (the literal \\n form is accepted)"
             .to_owned()
     })?;
-    match pem.tag() {
+    match tag {
         "PUBLIC KEY" | "RSA PUBLIC KEY" => {}
         tag if tag.contains("PRIVATE KEY") => {
             return Err(format!(
@@ -811,7 +859,7 @@ fn pem_public_key(text: &str) -> Result<(Algorithm, DecodingKey), String> {
         }
         tag => return Err(format!("is a {tag:?} PEM block, not a public key")),
     }
-    let der = pem.contents();
+    let der = der.as_slice();
     if let Ok(rsa) = aws_lc_rs::rsa::PublicKey::from_der(der) {
         let bits = rsa.modulus_len() * 8;
         if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
@@ -1745,10 +1793,12 @@ mod tests {
     fn pem_garbage_and_small_rsa_keys_are_refused() {
         // The public half of the 1024-bit fixture key, as PKCS#1.
         let small = crate::SigningKey::from_pem(LEGACY_1024).expect("1024-bit key parses");
-        let small = pem::encode(&pem::Pem::new(
+        let small = pem_rfc7468::encode_string(
             "RSA PUBLIC KEY",
-            small.public_key().as_der().to_vec(),
-        ));
+            pem_rfc7468::LineEnding::LF,
+            small.public_key().as_der(),
+        )
+        .expect("encodes");
         for pem in [
             "garbage",
             "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----",
