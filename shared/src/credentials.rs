@@ -10,7 +10,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use zeroize::{Zeroize as _, Zeroizing};
+use zeroize::Zeroizing;
 
 use crate::config::var;
 use crate::key::KeyError;
@@ -132,13 +132,71 @@ impl fmt::Debug for Credentials {
 }
 
 /// Turns literal `\n` (as environment variables and some secret stores carry
-/// PEM keys) into newlines. A PEM block never holds a backslash.
+/// PEM keys) into newlines, in one pass into a buffer that is wiped on drop.
+/// A PEM block never holds a backslash.
 fn normalize_pem(key: &str) -> Zeroizing<String> {
-    if key.contains("\\n") {
-        Zeroizing::new(key.replace("\\r\\n", "\n").replace("\\n", "\n"))
-    } else {
-        Zeroizing::new(key.to_owned())
+    let mut out = Zeroizing::new(String::with_capacity(key.len()));
+    let mut parts = key.split("\\n").peekable();
+    while let Some(part) = parts.next() {
+        if parts.peek().is_some() {
+            out.push_str(part.strip_suffix("\\r").unwrap_or(part));
+            out.push('\n');
+        } else {
+            out.push_str(part);
+        }
     }
+    out
+}
+
+/// Unescapes a JSON string literal (as validated by serde_json) into a buffer
+/// that is wiped on drop and never reallocated (the text only shrinks).
+/// serde_json's own unescaping goes through a scratch buffer it frees without
+/// wiping. `None` when `raw` is not a string.
+fn unescape_json_string(raw: &str) -> Option<Zeroizing<String>> {
+    fn hex4(chars: &mut std::str::Chars<'_>) -> Option<u32> {
+        (0..4).try_fold(0, |n, _| Some(n * 16 + chars.next()?.to_digit(16)?))
+    }
+    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+    let mut out = Zeroizing::new(String::with_capacity(inner.len()));
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let unescaped = match chars.next()? {
+            'n' => '\n',
+            'r' => '\r',
+            't' => '\t',
+            'b' => '\u{8}',
+            'f' => '\u{c}',
+            'u' => {
+                let high = hex4(&mut chars)?;
+                if (0xD800..0xDC00).contains(&high) {
+                    let (Some('\\'), Some('u')) = (chars.next(), chars.next()) else {
+                        return None;
+                    };
+                    let low = hex4(&mut chars)?;
+                    char::from_u32(0x10000 + ((high - 0xD800) << 10) + low.checked_sub(0xDC00)?)?
+                } else {
+                    char::from_u32(high)?
+                }
+            }
+            other => other, // \" \\ \/
+        };
+        out.push(unescaped);
+    }
+    Some(out)
+}
+
+/// The console's JSON, with the key left as raw JSON text for
+/// [`unescape_json_string`]. Unknown fields are ignored.
+#[derive(serde::Deserialize)]
+struct ConsoleJson<'a> {
+    private_key_id: Option<serde_json::Value>,
+    #[serde(borrow)]
+    private_key: Option<&'a serde_json::value::RawValue>,
+    env_id: Option<serde_json::Value>,
 }
 
 impl Credentials {
@@ -159,15 +217,17 @@ impl Credentials {
         if key_id.trim().is_empty() {
             return Err(field("private_key_id"));
         }
-        if private_key.trim().is_empty() {
-            return Err(field("private_key"));
-        }
         if env_id.trim().is_empty() {
             return Err(field("env_id"));
         }
+        // Blank after the literal `\n` are turned into newlines counts too.
+        let private_key = normalize_pem(private_key);
+        if private_key.trim().is_empty() {
+            return Err(field("private_key"));
+        }
         Ok(Self {
             key_id: key_id.trim().to_owned(),
-            private_key: normalize_pem(private_key),
+            private_key,
             env_id: env_id.trim().to_owned(),
         })
     }
@@ -179,41 +239,41 @@ impl Credentials {
     /// [`CredentialsError::Json`], [`CredentialsError::NotObject`] or
     /// [`CredentialsError::Field`]; never with any of the text in them.
     pub fn from_json(text: &str, origin: &str) -> Result<Self, CredentialsError> {
-        let mut value: serde_json::Value =
+        if !text.trim_start().starts_with('{') {
+            // Valid JSON of another type, or not JSON at all.
+            return Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                Ok(_) => CredentialsError::NotObject {
+                    origin: origin.to_owned(),
+                },
+                Err(e) => CredentialsError::Json {
+                    origin: origin.to_owned(),
+                    line: e.line(),
+                    column: e.column(),
+                },
+            });
+        }
+        let raw: ConsoleJson<'_> =
             serde_json::from_str(text).map_err(|e| CredentialsError::Json {
                 origin: origin.to_owned(),
                 line: e.line(),
                 column: e.column(),
             })?;
-        let result = Self::from_value(&value, origin);
-        // Wipe the parsed copy of the key; the returned one zeroizes on drop.
-        if let Some(serde_json::Value::String(key)) = value.get_mut("private_key") {
-            key.zeroize();
-        }
-        result
-    }
-
-    fn from_value(value: &serde_json::Value, origin: &str) -> Result<Self, CredentialsError> {
-        let object = value
-            .as_object()
-            .ok_or_else(|| CredentialsError::NotObject {
-                origin: origin.to_owned(),
-            })?;
-        let get = |field: &'static str| {
-            object
-                .get(field)
-                .and_then(serde_json::Value::as_str)
-                .ok_or_else(|| CredentialsError::Field {
-                    origin: origin.to_owned(),
-                    field,
-                })
+        let field = |field| CredentialsError::Field {
+            origin: origin.to_owned(),
+            field,
         };
-        Self::from_parts(
-            get("private_key_id")?,
-            get("private_key")?,
-            get("env_id")?,
-            origin,
-        )
+        let key_id = raw
+            .private_key_id
+            .as_ref()
+            .and_then(serde_json::Value::as_str);
+        let key_id = key_id.ok_or_else(|| field("private_key_id"))?;
+        let env_id = raw.env_id.as_ref().and_then(serde_json::Value::as_str);
+        let env_id = env_id.ok_or_else(|| field("env_id"))?;
+        let key = raw
+            .private_key
+            .and_then(|key| unescape_json_string(key.get()))
+            .ok_or_else(|| field("private_key"))?;
+        Self::from_parts(key_id, &key, env_id, origin)
     }
 
     /// Reads the console's JSON file.
@@ -521,6 +581,40 @@ mod tests {
         assert!(c.check_env(Some("env-1")).is_ok());
         let err = c.check_env(Some("env-2")).unwrap_err().to_string();
         assert!(err.contains(VAR_ENV), "{err}");
+    }
+
+    #[test]
+    fn json_escapes_in_the_key_are_unescaped_like_serde_json() {
+        let key = "line\\one\n\"two\" \u{e9} \u{1F600} /\t\r";
+        let json = serde_json::json!({"private_key_id": "k", "private_key": key, "env_id": "e"});
+        let mut text = json.to_string();
+        text = text
+            .replace('/', "\\/")
+            .replace('\u{e9}', "\\u00e9")
+            .replace('\u{1F600}', "\\ud83d\\ude00");
+        let c = Credentials::from_json(&text, "test").expect("parses");
+        assert_eq!(c.private_key_pem(), key);
+    }
+
+    #[test]
+    fn a_key_of_only_escaped_newlines_is_blank() {
+        let err = Credentials::from_parts("k", "\\n\\r\\n ", "e", "src").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                CredentialsError::Field {
+                    field: "private_key",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn literal_crlf_escapes_become_newlines() {
+        assert_eq!(normalize_pem("a\\r\\nb\\nc").as_str(), "a\nb\nc");
+        assert_eq!(normalize_pem("plain\nkey").as_str(), "plain\nkey");
     }
 
     #[test]
