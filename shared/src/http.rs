@@ -15,9 +15,11 @@ use serde::de::DeserializeOwned;
 /// Largest request body accepted: 16 KiB.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// Header the Lambda adapter sets (after removing any client copy) when the
-/// gateway flagged a body as base64 that does not decode.
-pub const INVALID_BODY_MARKER: &str = "x-customauth-invalid-base64-body";
+/// Header the Lambda adapter sets (after removing any client copy) on an
+/// event lambda_http cannot take as it is: a body flagged base64 that does not
+/// decode (`base64-body`), or a host/path that does not form a URI (`uri`).
+/// Such requests get a 400.
+pub const INVALID_BODY_MARKER: &str = "x-customauth-invalid-event";
 
 /// A failure the client is told about.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -141,15 +143,26 @@ pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response<Body
     response
 }
 
-/// Refuses methods other than `allowed`.
+/// Refuses methods other than `allowed`, and (first) an event the Lambda
+/// adapter marked malformed ([`INVALID_BODY_MARKER`]). Every handler calls
+/// this before anything else.
 ///
 /// # Errors
-/// [`ApiError::MethodNotAllowed`] with `allow` as the `Allow` header.
+/// [`ApiError::MethodNotAllowed`] with `allow` as the `Allow` header; a 400
+/// `INVALID_REQUEST` for a marked event.
 pub fn check_method(
     req: &Request,
     allowed: &[Method],
     allow: &'static str,
 ) -> Result<(), ApiError> {
+    if let Some(reason) = req.headers().get(INVALID_BODY_MARKER) {
+        let message = if reason == "base64-body" {
+            "request body is flagged base64 but is not valid base64"
+        } else {
+            "request host, path or query is malformed"
+        };
+        return Err(ApiError::bad_request("INVALID_REQUEST", message));
+    }
     if allowed.contains(req.method()) {
         Ok(())
     } else {
@@ -197,12 +210,6 @@ fn local_request_id() -> String {
 /// [`ApiError::PayloadTooLarge`], [`ApiError::UnsupportedMediaType`] or a
 /// 400 `INVALID_REQUEST` whose message does not quote the input.
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
-    if req.headers().contains_key(INVALID_BODY_MARKER) {
-        return Err(ApiError::bad_request(
-            "INVALID_REQUEST",
-            "request body is flagged base64 but is not valid base64",
-        ));
-    }
     let bytes: &[u8] = match req.body() {
         Body::Empty => b"",
         Body::Text(t) => t.as_bytes(),
@@ -376,14 +383,14 @@ mod tests {
     }
 
     #[test]
-    fn invalid_base64_marker_is_400() {
-        let mut r = post(Some("application/json"), Body::Empty);
-        r.headers_mut()
-            .insert(INVALID_BODY_MARKER, HeaderValue::from_static("1"));
-        assert_eq!(
-            json_body::<Sample>(&r).unwrap_err().status(),
-            StatusCode::BAD_REQUEST
-        );
+    fn marked_events_are_400_before_the_method_check() {
+        for reason in ["base64-body", "uri"] {
+            let mut r = post(Some("application/json"), Body::Empty);
+            r.headers_mut()
+                .insert(INVALID_BODY_MARKER, HeaderValue::from_static(reason));
+            let err = check_method(&r, &[Method::GET], "GET").unwrap_err();
+            assert_eq!(err.status(), StatusCode::BAD_REQUEST, "{reason}");
+        }
     }
 
     #[test]

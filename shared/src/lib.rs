@@ -34,6 +34,8 @@ pub mod aws;
 pub mod client_ip;
 pub mod config;
 pub mod credentials;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod handlers;
 pub mod http;
 pub mod identity;

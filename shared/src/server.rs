@@ -161,12 +161,8 @@ where
     lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let mut adapter = adapter.clone();
         async move {
-            let LambdaEvent { mut payload, context } = event;
-            sanitize_event(&mut payload);
-            let request: LambdaRequest = serde_json::from_value(payload).map_err(|e| {
-                tracing::error!(error = %e, "event is not an API Gateway, function URL or ALB request");
-                lambda_http::Error::from("unsupported event")
-            })?;
+            let LambdaEvent { payload, context } = event;
+            let request = prepare_event(payload)?;
             adapter
                 .call(LambdaEvent::new(request, context))
                 .await
@@ -202,18 +198,90 @@ pub fn sanitize_event(event: &mut serde_json::Value) {
     if flagged && !decodes {
         obj.insert("body".into(), serde_json::Value::Null);
         obj.insert("isBase64Encoded".into(), serde_json::Value::Bool(false));
-        let headers = obj
-            .entry("headers")
-            .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
-        if let Some(h) = headers.as_object_mut() {
-            h.insert(INVALID_BODY_MARKER.into(), "1".into());
+        mark_invalid(obj, "base64-body");
+    }
+}
+
+/// Turns a Lambda event into the request lambda_http will convert, so that
+/// the conversion cannot panic: [`sanitize_event`] first, then a trial
+/// conversion. lambda_http builds the URI from the client-controlled `Host`
+/// header (ALB) and path and `unwrap`s the parse; when that would panic, the
+/// fields the URI is built from are replaced and the request is marked with
+/// [`INVALID_BODY_MARKER`] (`uri`), which the handler answers with a 400.
+///
+/// # Errors
+/// When the event is not an API Gateway, function URL or ALB request at all
+/// (there is no HTTP response shape to answer it with).
+pub fn prepare_event(mut payload: serde_json::Value) -> Result<LambdaRequest, lambda_http::Error> {
+    sanitize_event(&mut payload);
+    let parse = |value: serde_json::Value| {
+        serde_json::from_value::<LambdaRequest>(value).map_err(|e| {
+            tracing::error!(error = %e, "event is not an API Gateway, function URL or ALB request");
+            lambda_http::Error::from("unsupported event")
+        })
+    };
+    let trial = parse(payload.clone())?;
+    let converts = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        drop(Request::from(trial));
+    }))
+    .is_ok();
+    if !converts {
+        tracing::warn!("event has a host, path or query that does not form a URI; answering 400");
+        neutralize_uri(&mut payload);
+    }
+    parse(payload)
+}
+
+/// Replaces what lambda_http builds the URI from with harmless values and
+/// marks the event invalid.
+fn neutralize_uri(event: &mut serde_json::Value) {
+    let Some(obj) = event.as_object_mut() else {
+        return;
+    };
+    for key in ["headers", "multiValueHeaders"] {
+        if let Some(headers) = obj.get_mut(key).and_then(|h| h.as_object_mut()) {
+            headers.retain(|name, _| {
+                !name.eq_ignore_ascii_case("host")
+                    && !name.eq_ignore_ascii_case("x-forwarded-proto")
+            });
         }
-        if let Some(mv) = obj
-            .get_mut("multiValueHeaders")
-            .and_then(|h| h.as_object_mut())
-        {
-            mv.insert(INVALID_BODY_MARKER.into(), serde_json::json!(["1"]));
+    }
+    for (key, value) in [
+        ("rawPath", serde_json::json!("/")),
+        ("path", serde_json::json!("/")),
+        ("rawQueryString", serde_json::json!("")),
+        ("queryStringParameters", serde_json::json!({})),
+        ("multiValueQueryStringParameters", serde_json::json!({})),
+    ] {
+        if obj.contains_key(key) {
+            obj.insert(key.into(), value);
         }
+    }
+    if let Some(ctx) = obj
+        .get_mut("requestContext")
+        .and_then(|c| c.as_object_mut())
+    {
+        ctx.remove("domainName");
+        ctx.insert("stage".into(), serde_json::json!("$default"));
+    }
+    mark_invalid(obj, "uri");
+}
+
+fn mark_invalid(obj: &mut serde_json::Map<String, serde_json::Value>, reason: &str) {
+    let headers = obj
+        .entry("headers")
+        .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+    if !headers.is_object() {
+        *headers = serde_json::Value::Object(serde_json::Map::new());
+    }
+    if let Some(h) = headers.as_object_mut() {
+        h.insert(INVALID_BODY_MARKER.into(), reason.into());
+    }
+    if let Some(mv) = obj
+        .get_mut("multiValueHeaders")
+        .and_then(|h| h.as_object_mut())
+    {
+        mv.insert(INVALID_BODY_MARKER.into(), serde_json::json!([reason]));
     }
 }
 
@@ -391,17 +459,26 @@ mod tests {
         let mut ev = serde_json::json!({
             "isBase64Encoded": true,
             "body": "%%%not base64%%%",
-            "headers": {"X-Customauth-Invalid-Base64-Body": "spoof"}
+            "headers": {"X-Customauth-Invalid-Event": "spoof"}
         });
         sanitize_event(&mut ev);
         assert_eq!(ev["body"], serde_json::Value::Null);
         assert_eq!(ev["isBase64Encoded"], false);
-        assert_eq!(ev["headers"][INVALID_BODY_MARKER], "1");
-        assert!(
-            ev["headers"]
-                .get("X-Customauth-Invalid-Base64-Body")
-                .is_none()
-        );
+        assert_eq!(ev["headers"][INVALID_BODY_MARKER], "base64-body");
+        assert!(ev["headers"].get("X-Customauth-Invalid-Event").is_none());
+    }
+
+    #[test]
+    fn a_host_that_is_not_a_uri_becomes_a_marked_request_not_a_panic() {
+        let fixture = include_str!("../../tests/fixtures/events/alb-create-ticket.json");
+        let mut ev: serde_json::Value = serde_json::from_str(fixture).expect("fixture");
+        ev["headers"]["host"] = "a1b2.example:.com".into();
+        let req = Request::from(prepare_event(ev).expect("an ALB event"));
+        assert_eq!(req.headers()[INVALID_BODY_MARKER], "uri");
+        let mut ok: serde_json::Value = serde_json::from_str(fixture).expect("fixture");
+        ok["headers"][INVALID_BODY_MARKER] = "spoofed".into();
+        let req = Request::from(prepare_event(ok).expect("an ALB event"));
+        assert!(!req.headers().contains_key(INVALID_BODY_MARKER));
     }
 
     #[test]

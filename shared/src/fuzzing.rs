@@ -1,0 +1,522 @@
+//! Fuzz target bodies, for `fuzz/` (cargo-fuzz) and `tests/fuzz_corpus.rs`
+//! (the corpus replayed by `cargo test` on stable Rust, without a fuzzer).
+//!
+//! Not part of the API. Each function takes arbitrary bytes, returns quietly
+//! when they are uninteresting, and panics only when the code under test
+//! panics or one of the invariants written next to it breaks. Fixtures (the
+//! throwaway test keys under `tests/fixtures/keys`) are embedded with
+//! `include_str!` and built once, so a run does no file I/O.
+//!
+//! | target             | feeds                                             | beyond "no panic"                                                    |
+//! |--------------------|---------------------------------------------------|----------------------------------------------------------------------|
+//! | [`user_id`]        | [`CustomUserId::parse`]                           | accepted exactly per the SDK rule; errors describe, never echo       |
+//! | [`credentials_json`] | [`Credentials::from_json`], then the key parser | no key material in errors or `Debug`; `to_json` round-trips          |
+//! | [`verify_ticket`]  | [`TicketVerifier::verify`]                        | nothing verifies but the one real ticket                             |
+//! | [`bearer_jwt`]     | [`CallerAuth::authenticate`] in jwt mode          | no token authenticates (HS256 secret, RS256 PEM, JWKS)               |
+//! | [`request`]        | a Lambda event through the three handlers         | never a 5xx; every ticket issued verifies                            |
+
+use std::sync::LazyLock;
+
+use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::{Body, Context, Request, RequestExt as _, Response};
+use serde_json::Value;
+
+use crate::client_ip::TrustedProxies;
+use crate::credentials::{Credentials, CredentialsError};
+use crate::handlers::{GetClientIp, GetUserInfo};
+use crate::identity::CallerAuth;
+use crate::key::{KeyError, MIN_BITS, SigningKey};
+use crate::ticket::TicketSigner;
+use crate::user_id::{CustomUserId, InvalidUserId, MAX_LEN, MIN_LEN, is_allowed_byte};
+use crate::verify::TicketVerifier;
+
+const K2048_PKCS1: &str = include_str!("../../tests/fixtures/keys/k2048-pkcs1.pem");
+const K2048_PUBLIC: &str = include_str!("../../tests/fixtures/keys/k2048-public.pem");
+const JWKS: &str = include_str!("../../tests/fixtures/keys/jwks.json");
+const TICKETS: &str = include_str!("../../tests/fixtures/tickets.json");
+
+/// `origin` passed to [`Credentials::from_json`].
+const ORIGIN: &str = "fuzz input";
+
+/// An environment of fixed variables, for the `from_env` constructors.
+fn env_of(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+    move |name| {
+        vars.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned())
+    }
+}
+
+/// The strings of `len` characters that start at each character of `s`.
+fn char_runs(s: &str, len: usize) -> impl Iterator<Item = &str> {
+    let starts: Vec<usize> = s.char_indices().map(|(i, _)| i).chain([s.len()]).collect();
+    let count = starts.len().saturating_sub(len);
+    (0..count).map(move |k| &s[starts[k]..starts[k + len]])
+}
+
+// ---------------------------------------------------------------------------
+// user_id
+
+/// [`CustomUserId::parse`] on UTF-8 input.
+///
+/// Accepted exactly when the input is 4 to 32 characters from the allowed
+/// set (and then kept verbatim); `TryFrom<String>` and serde agree. A refusal
+/// reports the true length, or the first character not allowed and its
+/// position, and its message never contains an input longer than 8
+/// characters, except where the input is itself part of the message's fixed
+/// wording (`"customUserId may only"` is refused for its space, and the
+/// message does contain it): such an input appears equally in the message
+/// for a twin input of the same length and offending character.
+pub fn user_id(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let chars = text.chars().count();
+    let valid = (MIN_LEN..=MAX_LEN).contains(&chars) && text.bytes().all(is_allowed_byte);
+    let parsed = CustomUserId::parse(text);
+    assert_eq!(
+        CustomUserId::try_from(text.to_owned()).is_ok(),
+        parsed.is_ok(),
+        "TryFrom<String> and parse disagree"
+    );
+    assert_eq!(
+        serde_json::from_value::<CustomUserId>(Value::String(text.to_owned())).is_ok(),
+        parsed.is_ok(),
+        "Deserialize and parse disagree"
+    );
+    let err = match parsed {
+        Ok(id) => {
+            assert!(valid, "accepted an id outside the rule: {text:?}");
+            assert_eq!(id.as_str(), text, "an accepted id is kept verbatim");
+            return;
+        }
+        Err(err) => err,
+    };
+    assert!(!valid, "refused an id the rule allows: {text:?} ({err})");
+    let twin = match &err {
+        InvalidUserId::Length { len } => {
+            assert_eq!(*len, chars, "reported length");
+            "a".repeat(*len)
+        }
+        InvalidUserId::Character { position, found } => {
+            let (index, bad) = text
+                .chars()
+                .enumerate()
+                .find(|(_, c)| !u8::try_from(*c).is_ok_and(is_allowed_byte))
+                .expect("a refused id of valid length has a character not allowed");
+            assert_eq!(*position, index + 1, "reported position");
+            assert_eq!(*found, format!("{bad:?}"), "reported character");
+            let mut twin = "a".repeat(index);
+            twin.push(bad);
+            twin.push_str(&"a".repeat(chars - index - 1));
+            twin
+        }
+    };
+    let message = err.to_string();
+    if chars > 8 && message.contains(text) {
+        let twin_message = CustomUserId::parse(&twin)
+            .expect_err("the twin breaks the rule the same way")
+            .to_string();
+        assert!(
+            twin != text && twin_message.contains(text),
+            "the error message echoes the input: {message:?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// credentials_json
+
+/// [`Credentials::from_json`] on UTF-8 input, then the key parser
+/// ([`TicketSigner::from_credentials`]) on what it accepts.
+///
+/// When the text parses as a JSON object with a `private_key` string, a
+/// refusal's message contains no run of 8 or more of its characters (digits
+/// aside, beyond the fixed wording of the error), and accepted credentials
+/// hold exactly what `serde_json` reads in the fields (the ids trimmed, the
+/// key with literal `\n` and `\r\n` turned into newlines). Accepted
+/// credentials are non-blank, their `Debug` does not depend on the key, and
+/// `to_json` reads back the same. A key refused as a PEM block of another
+/// kind names only (a prefix of) its label; an accepted key has 1024 to 8192
+/// bits.
+pub fn credentials_json(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    // The reference for what the fields hold.
+    let value = serde_json::from_str::<Value>(text).ok();
+    let field = |name| value.as_ref()?.get(name)?.as_str();
+    match Credentials::from_json(text, ORIGIN) {
+        Ok(credentials) => {
+            if let (Some(key_id), Some(key), Some(env_id)) = (
+                field("private_key_id"),
+                field("private_key"),
+                field("env_id"),
+            ) {
+                assert_eq!(credentials.key_id(), key_id.trim(), "private_key_id");
+                assert_eq!(credentials.env_id(), env_id.trim(), "env_id");
+                let expected = key.replace("\\r\\n", "\n").replace("\\n", "\n");
+                assert_eq!(credentials.private_key_pem(), expected, "private_key");
+            }
+            accepted_credentials(&credentials);
+        }
+        Err(err) => {
+            let Some(key) = field("private_key") else {
+                return;
+            };
+            let message = err.to_string();
+            let wording = mask_digits(&fixed_wording(&err));
+            for run in char_runs(key, 8) {
+                assert!(
+                    !message.contains(run) || wording.contains(&mask_digits(run)),
+                    "the error message quotes the private key: {message:?}"
+                );
+            }
+        }
+    }
+}
+
+fn mask_digits(s: &str) -> String {
+    s.replace(|c: char| c.is_ascii_digit(), "0")
+}
+
+/// What the message of a [`Credentials::from_json`] error says whatever the
+/// input: the same variant rebuilt from its fields that carry no input text.
+fn fixed_wording(err: &CredentialsError) -> String {
+    let origin = ORIGIN.to_owned();
+    let rebuilt = match err {
+        CredentialsError::Json {
+            origin: o,
+            line: _,
+            column: _,
+        } => {
+            assert_eq!(o, ORIGIN, "origin");
+            CredentialsError::Json {
+                origin,
+                line: 0,
+                column: 0,
+            }
+        }
+        CredentialsError::NotObject { origin: o } => {
+            assert_eq!(o, ORIGIN, "origin");
+            CredentialsError::NotObject { origin }
+        }
+        CredentialsError::Field { origin: o, field } => {
+            assert_eq!(o, ORIGIN, "origin");
+            CredentialsError::Field { origin, field }
+        }
+        other => panic!("from_json returned an error it does not document: {other}"),
+    };
+    rebuilt.to_string()
+}
+
+fn accepted_credentials(credentials: &Credentials) {
+    for (field, value) in [
+        ("private_key_id", credentials.key_id()),
+        ("env_id", credentials.env_id()),
+    ] {
+        assert!(
+            !value.is_empty() && value.trim() == value,
+            "{field} accepted blank or untrimmed: {value:?}"
+        );
+    }
+    let key = credentials.private_key_pem();
+    assert!(!key.trim().is_empty(), "private_key accepted blank");
+
+    let twin = Credentials::from_parts(credentials.key_id(), "x", credentials.env_id(), ORIGIN)
+        .expect("the same fields with a placeholder key");
+    assert_eq!(
+        format!("{credentials:?}"),
+        format!("{twin:?}"),
+        "Debug shows the private key"
+    );
+
+    let again =
+        Credentials::from_json(&credentials.to_json(), ORIGIN).expect("to_json output reads back");
+    assert_eq!(again.key_id(), credentials.key_id(), "key id round trip");
+    assert_eq!(again.env_id(), credentials.env_id(), "env id round trip");
+    assert_eq!(again.private_key_pem(), key, "private key round trip");
+
+    match TicketSigner::from_credentials(credentials) {
+        Ok(signer) => {
+            let bits = signer.key().bits();
+            assert!(
+                (MIN_BITS..=8192).contains(&bits),
+                "accepted a {bits}-bit key"
+            );
+        }
+        Err(KeyError::UnsupportedPem { tag }) => {
+            assert!(
+                tag.chars().count() <= 40,
+                "PEM label not truncated: {tag:?}"
+            );
+            assert!(
+                key.contains(&format!("-----BEGIN {tag}")),
+                "UnsupportedPem carries more than the PEM label: {tag:?}"
+            );
+        }
+        Err(_) => {}
+    }
+}
+
+// ---------------------------------------------------------------------------
+// verify_ticket
+
+struct TicketFixture {
+    verifier: TicketVerifier,
+    /// The SDK vectors' clock, at which their tickets are valid.
+    now_ms: u64,
+    /// The tickets that verify, with their uid.
+    valid: Vec<(String, String)>,
+}
+
+/// A verifier for the key id, env and key (2048-bit PKCS#1) of the first SDK
+/// vector of `tests/fixtures/tickets.json`, at its clock, and the vectors
+/// that verify there (those made with the same key at the same time).
+static TICKETS_FIXTURE: LazyLock<TicketFixture> = LazyLock::new(|| {
+    let vectors: Vec<Value> = serde_json::from_str(TICKETS).expect("tickets.json parses");
+    let field = |vector: &Value, name: &str| {
+        vector[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("tickets.json: {name}"))
+            .to_owned()
+    };
+    let first = &vectors[0];
+    assert_eq!(
+        first["key"], "k2048-pkcs1.pem",
+        "the fixture's first vector"
+    );
+    let key = SigningKey::from_pem(K2048_PKCS1).expect("fixture key parses");
+    let verifier = TicketSigner::new(field(first, "kid"), field(first, "env"), key).verifier();
+    let now_ms = first["now"].as_u64().expect("tickets.json: now");
+    let valid: Vec<(String, String)> = vectors
+        .iter()
+        .filter(|v| v["key"] == first["key"] && v["kid"] == first["kid"] && v["now"] == now_ms)
+        .map(|v| (field(v, "ticket"), field(v, "uid")))
+        .collect();
+    for (ticket, _) in &valid {
+        verifier
+            .verify(ticket, now_ms)
+            .expect("the SDK vector verifies");
+    }
+    TicketFixture {
+        verifier,
+        now_ms,
+        valid,
+    }
+});
+
+/// [`TicketVerifier::verify`] on any string (invalid UTF-8 replaced).
+///
+/// Never succeeds but for an SDK vector's own ticket, byte for byte: a
+/// fuzzer cannot forge RS256, so anything else that verifies is a hole in
+/// the checks before the signature or in the signature check itself.
+pub fn verify_ticket(data: &[u8]) {
+    let ticket = String::from_utf8_lossy(data);
+    let fixture = &*TICKETS_FIXTURE;
+    if let Ok(claims) = fixture.verifier.verify(&ticket, fixture.now_ms) {
+        let Some((_, uid)) = fixture.valid.iter().find(|(t, _)| *t == ticket) else {
+            panic!("a ticket other than the SDK vectors' verified: {ticket:?}");
+        };
+        assert_eq!(claims.uid.as_str(), uid, "the vector's uid");
+        assert!(
+            fixture.verifier.verify(&ticket, u64::MAX).is_err(),
+            "a ticket verified at the end of time"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// bearer_jwt
+
+/// Shared secret of the HS256 configuration (at least 32 bytes).
+const HS256_SECRET: &str = "fuzzing-hs256-secret-not-for-use-0123456789";
+
+/// jwt mode with each kind of key: an HS256 secret (with issuer and audience
+/// required), an RS256 PEM public key, and a JWKS (RS256 and ES256 keys).
+static JWT_AUTHS: LazyLock<[(&str, CallerAuth); 3]> = LazyLock::new(|| {
+    let auth = |vars: &'static [(&'static str, &'static str)]| {
+        CallerAuth::from_env(&env_of(vars)).expect("jwt configuration")
+    };
+    [
+        (
+            "HS256 secret",
+            auth(&[
+                ("CUSTOMAUTH_CALLER_AUTH", "jwt"),
+                ("CUSTOMAUTH_JWT_SECRET", HS256_SECRET),
+                ("CUSTOMAUTH_JWT_ISSUER", "https://issuer.example/"),
+                ("CUSTOMAUTH_JWT_AUDIENCE", "customauth"),
+            ]),
+        ),
+        (
+            "RS256 PEM",
+            auth(&[
+                ("CUSTOMAUTH_CALLER_AUTH", "jwt"),
+                ("CUSTOMAUTH_JWT_PUBLIC_KEY", K2048_PUBLIC),
+            ]),
+        ),
+        (
+            "JWKS",
+            auth(&[
+                ("CUSTOMAUTH_CALLER_AUTH", "jwt"),
+                ("CUSTOMAUTH_JWT_JWKS", JWKS),
+            ]),
+        ),
+    ]
+});
+
+/// A request with `Authorization: Bearer <data>` (when that is a valid
+/// header value) through [`CallerAuth::authenticate`] in jwt mode, with
+/// each kind of key: never authenticates.
+pub fn bearer_jwt(data: &[u8]) {
+    let mut value = b"Bearer ".to_vec();
+    value.extend_from_slice(data);
+    let Ok(value) = HeaderValue::from_bytes(&value) else {
+        return;
+    };
+    let request = lambda_http::http::Request::builder()
+        .method(Method::POST)
+        .uri("/createTicket")
+        .header(header::AUTHORIZATION, value)
+        .body(Body::Empty)
+        .expect("a request with a valid header value builds");
+    for (keys, auth) in JWT_AUTHS.iter() {
+        if let Ok(caller) = auth.authenticate(&request) {
+            panic!("{keys}: a fuzzed bearer token authenticated as {caller:?}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// request
+
+struct Functions {
+    runtime: tokio::runtime::Runtime,
+    /// createTicket and a verifier for the tickets it signs.
+    #[cfg(feature = "aws")]
+    create_ticket: (crate::handlers::CreateTicket, TicketVerifier),
+    get_user_info: GetUserInfo,
+    get_client_ip: GetClientIp,
+}
+
+/// The three functions in gateway mode (the identity is whatever authorizer
+/// context the event carries, so a fuzzer reaches signing), getClientIP
+/// behind trusted proxies, on a current-thread runtime.
+static FUNCTIONS: LazyLock<Functions> = LazyLock::new(|| {
+    let gateway = || {
+        CallerAuth::from_env(&env_of(&[("CUSTOMAUTH_CALLER_AUTH", "gateway")]))
+            .expect("gateway mode")
+    };
+    Functions {
+        runtime: tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a current-thread runtime"),
+        #[cfg(feature = "aws")]
+        create_ticket: {
+            let key = SigningKey::from_pem(K2048_PKCS1).expect("fixture key parses");
+            let signer = TicketSigner::new("fuzz-kid", "fuzz-env", key);
+            let verifier = signer.verifier();
+            let handler = crate::handlers::CreateTicket::new(
+                crate::aws::SignerHandle::fixed(signer),
+                gateway(),
+                crate::handlers::Limits::default(),
+                TrustedProxies::none(),
+            );
+            (handler, verifier)
+        },
+        get_user_info: GetUserInfo::new(gateway()).expect("gateway mode serves getUserInfo"),
+        get_client_ip: GetClientIp::new(
+            TrustedProxies::parse("10.0.0.0/8, 130.176.0.0/16, 2001:db8::/32")
+                .expect("trusted proxies"),
+        ),
+    }
+});
+
+/// Arbitrary bytes as a Lambda event, the way the Lambda adapter
+/// (`server::serve_lambda`) takes them: JSON, [`prepare_event`], then
+/// lambda_http's `LambdaRequest`; events it refuses end there (an invocation
+/// error, not a response). The request then goes to createTicket (built
+/// with the `aws` feature), getUserInfo and getClientIP.
+///
+/// Never a panic and never a 5xx; every answer is a JSON body. A ticket that
+/// createTicket issues verifies, for the customUserId it reports; a user
+/// getUserInfo reports has a valid customUserId; getClientIP's address is
+/// empty or an IP address.
+///
+/// [`prepare_event`]: crate::server::prepare_event
+pub fn request(data: &[u8]) {
+    let Ok(event) = serde_json::from_slice::<Value>(data) else {
+        return;
+    };
+    let functions = &*FUNCTIONS;
+    // As the Lambda adapter does: prepare_event (sanitize, prove the
+    // conversion cannot panic), then lambda_http's conversion.
+    let next_request = || {
+        crate::server::prepare_event(event.clone())
+            .ok()
+            .map(|r| Request::from(r).with_lambda_context(Context::default()))
+    };
+    if next_request().is_none() {
+        return;
+    }
+    let next_request = || next_request().expect("the event was accepted before");
+
+    #[cfg(feature = "aws")]
+    {
+        let (create_ticket, verifier) = &functions.create_ticket;
+        let response = functions
+            .runtime
+            .block_on(create_ticket.handle(next_request()));
+        let body = json_answer("createTicket", &response);
+        if response.status() == StatusCode::OK {
+            let ticket = body["ticket"].as_str().expect("createTicket: ticket");
+            let claims = verifier
+                .verify(ticket, crate::ticket::now_ms())
+                .expect("createTicket: the ticket issued verifies");
+            assert_eq!(
+                body["customUserId"],
+                claims.uid.as_str(),
+                "createTicket: customUserId is the ticket's uid"
+            );
+        }
+    }
+
+    let response = functions
+        .runtime
+        .block_on(functions.get_user_info.handle(next_request()));
+    let body = json_answer("getUserInfo", &response);
+    if response.status() == StatusCode::OK {
+        let id = body["customUserId"].as_str().unwrap_or_default();
+        assert!(
+            CustomUserId::parse(id).is_ok(),
+            "getUserInfo: customUserId {id:?} is not valid"
+        );
+        assert_eq!(body["isAnonymous"], false, "getUserInfo: isAnonymous");
+    }
+
+    let response = functions
+        .runtime
+        .block_on(functions.get_client_ip.handle(next_request()));
+    let body = json_answer("getClientIp", &response);
+    if response.status() == StatusCode::OK {
+        let ip = body["ip"].as_str().expect("getClientIp: ip");
+        assert!(
+            ip.is_empty() || ip.parse::<std::net::IpAddr>().is_ok(),
+            "getClientIp: {ip:?} is not an address"
+        );
+    }
+}
+
+/// The JSON body of a response that must not be a 5xx.
+fn json_answer(function: &str, response: &Response<Body>) -> Value {
+    let status = response.status();
+    assert!(
+        !status.is_server_error(),
+        "{function} answered {status} to a fuzzed event"
+    );
+    let Body::Text(text) = response.body() else {
+        panic!("{function}: the body is not text");
+    };
+    serde_json::from_str(text)
+        .unwrap_or_else(|e| panic!("{function}: the body is not JSON ({e}): {text:?}"))
+}
