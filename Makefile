@@ -5,7 +5,7 @@ PYTHON ?= python3
 FUNCTIONS := create-ticket get-user-info get-client-ip
 WATCH_PORT ?= 9000
 
-.PHONY: run test deps lint fmt build watch invoke deploy bench load first-request clean-dev
+.PHONY: run test deps lint audit fmt build watch invoke deploy bench load first-request clean-dev
 
 ## run: the three functions on 127.0.0.1:9001-9003 with generated dev credentials, API key and JWT secret
 run:
@@ -21,11 +21,17 @@ test: deps lint
 ## deps: the Python tools the tests use (moto for Secrets Manager/SSM, cfn-lint)
 deps:
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@command -v cargo-deny >/dev/null 2>&1 || $(CARGO) install --locked cargo-deny --version 0.20.2
 
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	cfn-lint template.yaml
+	$(CARGO) deny --offline check licenses bans sources
+
+## audit: RustSec advisories (needs the network; RUSTSEC-2023-0071 is documented in deny.toml)
+audit:
+	$(CARGO) deny check advisories
 
 fmt:
 	$(CARGO) fmt --all
