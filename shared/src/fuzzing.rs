@@ -11,7 +11,7 @@
 //! |--------------------|---------------------------------------------------|----------------------------------------------------------------------|
 //! | [`user_id`]        | [`CustomUserId::parse`]                           | accepted exactly per the SDK rule; errors describe, never echo       |
 //! | [`credentials_json`] | [`Credentials::from_json`], then the key parser | no key material in errors or `Debug`; `to_json` round-trips          |
-//! | [`verify_ticket`]  | [`TicketVerifier::verify`]                        | nothing verifies but the one real ticket                             |
+//! | [`verify_ticket`]  | [`TicketVerifier::verify`]                        | nothing verifies but the SDK vectors' own tickets                   |
 //! | [`bearer_jwt`]     | [`CallerAuth::authenticate`] in jwt mode          | no token authenticates (HS256 secret, RS256 PEM, JWKS)               |
 //! | [`request`]        | a Lambda event through the three handlers         | never a 5xx; every ticket issued verifies                            |
 
@@ -24,6 +24,7 @@ use serde_json::Value;
 use crate::client_ip::TrustedProxies;
 use crate::credentials::{Credentials, CredentialsError};
 use crate::handlers::{GetClientIp, GetUserInfo};
+use crate::http::INVALID_BODY_MARKER;
 use crate::identity::CallerAuth;
 use crate::key::{KeyError, MIN_BITS, SigningKey};
 use crate::ticket::TicketSigner;
@@ -450,25 +451,33 @@ pub fn request(data: &[u8]) {
     };
     let functions = &*FUNCTIONS;
     // As the Lambda adapter does: prepare_event (sanitize, prove the
-    // conversion cannot panic), then lambda_http's conversion.
-    let next_request = || {
-        crate::server::prepare_event(event.clone())
-            .ok()
-            .map(|r| Request::from(r).with_lambda_context(Context::default()))
-    };
-    if next_request().is_none() {
+    // conversion cannot panic), then lambda_http's conversion. The event is
+    // prepared once per handler: a LambdaRequest cannot be cloned.
+    let prepare = || allowing_caught_panics(|| crate::server::prepare_event(event.clone())).ok();
+    let Some(first) = prepare() else {
         return;
-    }
-    let next_request = || next_request().expect("the event was accepted before");
+    };
+    let mut first = Some(first);
+    let mut next_request = || {
+        let prepared = first
+            .take()
+            .or_else(prepare)
+            .expect("the event was accepted before");
+        Request::from(prepared).with_lambda_context(Context::default())
+    };
 
     #[cfg(feature = "aws")]
     {
         let (create_ticket, verifier) = &functions.create_ticket;
-        let response = functions
-            .runtime
-            .block_on(create_ticket.handle(next_request()));
+        let request = next_request();
+        let marked_invalid = request.headers().contains_key(INVALID_BODY_MARKER);
+        let response = functions.runtime.block_on(create_ticket.handle(request));
         let body = json_answer("createTicket", &response);
         if response.status() == StatusCode::OK {
+            assert!(
+                !marked_invalid,
+                "createTicket: a ticket for an event the adapter marked invalid"
+            );
             let ticket = body["ticket"].as_str().expect("createTicket: ticket");
             let claims = verifier
                 .verify(ticket, crate::ticket::now_ms())
@@ -505,6 +514,29 @@ pub fn request(data: &[u8]) {
             "getClientIp: {ip:?} is not an address"
         );
     }
+}
+
+/// Runs `f`, in which panics that `f` itself catches are expected (the
+/// adapter's trial conversion), without the fuzzer's panic hook: libFuzzer
+/// (libfuzzer-sys) aborts on every panic, caught or not, where production
+/// unwinds to the `catch_unwind`. A panic that escapes `f` is reported (its
+/// message printed) and resumed, so it still fails the target.
+fn allowing_caught_panics<T>(f: impl FnOnce() -> T) -> T {
+    thread_local! {
+        static LAST_PANIC: std::cell::Cell<Option<String>> = const { std::cell::Cell::new(None) };
+    }
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|info| {
+        LAST_PANIC.set(Some(info.to_string()));
+    }));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(hook);
+    result.unwrap_or_else(|payload| {
+        if let Some(message) = LAST_PANIC.take() {
+            eprintln!("{message}");
+        }
+        std::panic::resume_unwind(payload)
+    })
 }
 
 /// The JSON body of a response that must not be a 5xx.
