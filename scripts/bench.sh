@@ -10,6 +10,7 @@
 #   BENCH_BITS="1024 2048 4096"   key sizes (fixtures k1024-pkcs1, k2048-pkcs1, k4096-pkcs8)
 #   SKIP_OPENSSL=1 SKIP_RUST=1 SKIP_SDK=1   skip a column
 #   CUSTOMAUTH_BIN=path    use this binary instead of building target/release/customauth
+#   BENCH_CPU=0            the core everything is pinned to
 set -euo pipefail
 
 SDK_VERSION="3.18.3"
@@ -29,8 +30,8 @@ FIXTURES="tests/fixtures/tickets.json"
 REPO_ROOT="$(pwd)"
 
 PIN=()
-if command -v taskset >/dev/null 2>&1 && taskset -c 0 true >/dev/null 2>&1; then
-  PIN=(taskset -c 0)
+if command -v taskset >/dev/null 2>&1 && taskset -c "${BENCH_CPU:-0}" true >/dev/null 2>&1; then
+  PIN=(taskset -c "${BENCH_CPU:-0}")
 else
   echo "bench.sh: taskset unavailable, running unpinned" >&2
 fi
