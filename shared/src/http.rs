@@ -187,7 +187,7 @@ pub fn request_id(req: &Request) -> String {
     gateway.unwrap_or_else(local_request_id)
 }
 
-fn local_request_id() -> String {
+pub(crate) fn local_request_id() -> String {
     static PREFIX: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let prefix = *PREFIX.get_or_init(|| {

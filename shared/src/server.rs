@@ -373,7 +373,7 @@ where
             let too_large = e
                 .downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some();
-            let request_id = crate::http::request_id(&Request::new(Body::Empty));
+            let request_id = crate::http::local_request_id();
             if too_large {
                 ApiError::PayloadTooLarge.into_response(&request_id)
             } else {
