@@ -8,7 +8,6 @@
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
-use tracing::instrument;
 
 use crate::client_ip::{TrustedProxies, client_ip};
 use crate::config::{ConfigError, var};
@@ -245,10 +244,8 @@ mod create_ticket {
         }
 
         /// Answers one request.
-        #[instrument(skip(self, req), fields(request_id))]
         pub async fn handle(&self, req: Request) -> Response<Body> {
             let request_id = request_id(&req);
-            tracing::Span::current().record("request_id", request_id.as_str());
             match self.create(&req, &request_id) {
                 Ok(response) => response,
                 Err(e) => e.into_response(&request_id),
@@ -358,10 +355,8 @@ impl GetUserInfo {
     }
 
     /// Answers one request.
-    #[instrument(skip(self, req), fields(request_id))]
     pub async fn handle(&self, req: Request) -> Response<Body> {
         let request_id = request_id(&req);
-        tracing::Span::current().record("request_id", request_id.as_str());
         let result = check_method(&req, &[Method::GET, Method::POST], "GET, POST")
             .and_then(|()| self.auth.authenticate(&req).map_err(|e| auth_error(&e)))
             .and_then(|caller| match caller {
@@ -408,10 +403,8 @@ impl GetClientIp {
     }
 
     /// Answers one request.
-    #[instrument(skip(self, req), fields(request_id))]
     pub async fn handle(&self, req: Request) -> Response<Body> {
         let request_id = request_id(&req);
-        tracing::Span::current().record("request_id", request_id.as_str());
         match check_method(&req, &[Method::GET, Method::POST], "GET, POST") {
             Ok(()) => {
                 let ip = client_ip(&req, &self.proxies)
