@@ -70,27 +70,64 @@ impl Mode {
     }
 }
 
+/// Keeps the background log writer of HTTP mode running; hold it for the
+/// life of the process. Dropping it writes out the lines still queued (the
+/// wait is bounded by tracing-appender at one second).
+#[must_use = "dropping the guard stops the log writer; hold it until the process exits"]
+#[derive(Debug)]
+pub struct LogGuard {
+    _worker: Option<tracing_appender::non_blocking::WorkerGuard>,
+}
+
 /// Sets up `tracing`: JSON lines when `AWS_LAMBDA_LOG_FORMAT=JSON` (Lambda's
 /// structured logging), text otherwise; level from `RUST_LOG` (default
-/// `info`). Logs go to stderr in HTTP mode, stdout on Lambda.
-pub fn init_tracing(env: &impl Fn(&str) -> Option<String>) {
+/// `info`). JSON goes to stdout, text to stderr.
+///
+/// On Lambda each line is written as it is logged: the sandbox is frozen
+/// between invocations, so a line left in a queue could surface an invocation
+/// late or be lost with the sandbox. In HTTP mode a background thread does the
+/// writing, so a slow or stalled log sink (a full pipe, a paused collector)
+/// never stalls request handling. The queue is lossless: past 128 000 queued
+/// lines logging waits for the writer instead of dropping audit lines.
+pub fn init_tracing(env: &impl Fn(&str) -> Option<String>) -> LogGuard {
     use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::fmt::writer::BoxMakeWriter;
     let filter = var(env, "RUST_LOG")
         .and_then(|f| EnvFilter::try_new(f).ok())
         .unwrap_or_else(|| EnvFilter::new("info"));
     let json = var(env, "AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json"));
+    let on_lambda = var(env, VAR_RUNTIME_API).is_some();
+    let (writer, worker) = if on_lambda {
+        let direct = if json {
+            BoxMakeWriter::new(std::io::stdout)
+        } else {
+            BoxMakeWriter::new(std::io::stderr)
+        };
+        (direct, None)
+    } else {
+        // The worker flushes whenever its queue runs dry, so under load one
+        // write(2) carries many lines.
+        let sink: Box<dyn std::io::Write + Send> = if json {
+            Box::new(std::io::stdout())
+        } else {
+            Box::new(std::io::stderr())
+        };
+        let (queued, worker) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+            .lossy(false)
+            .thread_name("customauth-log")
+            .finish(std::io::BufWriter::with_capacity(64 * 1024, sink));
+        (BoxMakeWriter::new(queued), Some(worker))
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        .with_writer(writer);
     if json {
-        builder
-            .json()
-            .with_current_span(false)
-            .with_writer(std::io::stdout)
-            .init();
+        builder.json().with_current_span(false).init();
     } else {
-        builder.with_ansi(false).with_writer(std::io::stderr).init();
+        builder.with_ansi(false).init();
     }
+    LogGuard { _worker: worker }
 }
 
 /// Serves a function's state: exits 2 with the message (naming the

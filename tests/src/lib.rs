@@ -54,6 +54,16 @@ impl Process {
     /// Starts `bin` with only `env` (plus PATH and HOME) in HTTP mode on a
     /// free port, and waits until it accepts connections (or exits).
     pub fn http(bin: &str, env: &[(&str, &str)]) -> Result<Self, String> {
+        Self::http_started(bin, env, false)
+    }
+
+    /// As [`Process::http`], but stderr goes to a pipe that nobody reads
+    /// until [`Process::take_stderr`]: a log sink that has stalled.
+    pub fn http_with_stalled_stderr(bin: &str, env: &[(&str, &str)]) -> Result<Self, String> {
+        Self::http_started(bin, env, true)
+    }
+
+    fn http_started(bin: &str, env: &[(&str, &str)], pipe_stderr: bool) -> Result<Self, String> {
         let port = free_port();
         let mut all: Vec<(String, String)> = env
             .iter()
@@ -61,13 +71,27 @@ impl Process {
             .collect();
         all.push(("HOST".into(), "127.0.0.1".into()));
         all.push(("PORT".into(), port.to_string()));
-        let mut p = Self::spawn(bin, &all, port)?;
+        let mut p = Self::start(bin, &all, port, pipe_stderr)?;
         p.wait_for_port()?;
         Ok(p)
     }
 
+    /// The read end of stderr of [`Process::http_with_stalled_stderr`].
+    pub fn take_stderr(&mut self) -> Option<std::process::ChildStderr> {
+        self.child.stderr.take()
+    }
+
     /// Starts `bin` with exactly `env` (plus PATH and HOME), not waiting.
     pub fn spawn(bin: &str, env: &[(String, String)], port: u16) -> Result<Self, String> {
+        Self::start(bin, env, port, false)
+    }
+
+    fn start(
+        bin: &str,
+        env: &[(String, String)],
+        port: u16,
+        pipe_stderr: bool,
+    ) -> Result<Self, String> {
         let log = std::env::temp_dir().join(format!(
             "customauth-{}-{}-{port}.log",
             Path::new(bin)
@@ -88,7 +112,11 @@ impl Process {
         cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(out)
-            .stderr(err);
+            .stderr(if pipe_stderr {
+                Stdio::piped()
+            } else {
+                Stdio::from(err)
+            });
         let started = Instant::now();
         let child = cmd
             .spawn()
@@ -139,6 +167,14 @@ impl Process {
             std::thread::sleep(Duration::from_millis(10));
         }
         None
+    }
+
+    /// Stops the process with SIGTERM and returns everything it printed. In
+    /// HTTP mode log lines are written by a background thread, so a running
+    /// server's log file may lag its responses; assert on logs after this.
+    pub fn finish(&mut self) -> (Option<i32>, String) {
+        let code = self.terminate();
+        (code, self.logs())
     }
 
     /// Waits for the process to exit by itself (bounded); its exit code.

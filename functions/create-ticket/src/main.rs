@@ -14,7 +14,7 @@ use customauth::server::{init_tracing, run_function};
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let env = |k: &str| std::env::var(k).ok();
-    init_tracing(&env);
+    let _log = init_tracing(&env);
     let state = CreateTicket::from_env(&env).await;
     run_function("create-ticket", &env, state, |s, req| async move {
         s.handle(req).await

@@ -11,7 +11,7 @@ use customauth::server::{init_tracing, run_function};
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let env = |k: &str| std::env::var(k).ok();
-    init_tracing(&env);
+    let _log = init_tracing(&env);
     let state = GetUserInfo::from_env(&env);
     run_function("get-user-info", &env, state, |s, req| async move {
         s.handle(req).await
