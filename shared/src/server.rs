@@ -92,6 +92,8 @@ pub struct LogGuard {
 pub fn init_tracing(env: &impl Fn(&str) -> Option<String>) -> LogGuard {
     use tracing_subscriber::EnvFilter;
     use tracing_subscriber::fmt::writer::BoxMakeWriter;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let filter = var(env, "RUST_LOG")
         .and_then(|f| EnvFilter::try_new(f).ok())
         .unwrap_or_else(|| EnvFilter::new("info"));
@@ -123,11 +125,23 @@ pub fn init_tracing(env: &impl Fn(&str) -> Option<String>) -> LogGuard {
         .with_target(false)
         .with_writer(writer);
     if json {
-        builder.json().with_current_span(false).init();
+        let subscriber = builder.json().with_current_span(false).finish();
+        subscriber.with(never_raw_events()).init();
     } else {
-        builder.with_ansi(false).init();
+        let subscriber = builder.with_ansi(false).finish();
+        subscriber.with(never_raw_events()).init();
     }
     LogGuard { _worker: worker }
+}
+
+/// A filter no `RUST_LOG` can loosen: at TRACE level lambda_runtime logs
+/// every raw event, and an event carries the caller's `Authorization`
+/// header, API key and body. Its trace output is never logged.
+fn never_raw_events()
+-> tracing_subscriber::filter::FilterFn<impl Fn(&tracing::Metadata<'_>) -> bool> {
+    tracing_subscriber::filter::filter_fn(|meta| {
+        !(*meta.level() == tracing::Level::TRACE && meta.target().starts_with("lambda_runtime"))
+    })
 }
 
 /// Serves a function's state: exits 2 with the message (naming the

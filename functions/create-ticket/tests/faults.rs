@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use customauth::{SigningKey, TicketSigner};
-use customauth_testkit::{Process, credentials_json, fixture, free_port};
+use customauth_testkit::{Process, credentials_json, fixture, free_port, request};
 
 const BIN: &str = env!("CARGO_BIN_EXE_create-ticket");
 const API_KEY: &str = "faults-api-key-0123456789abcdef";
@@ -337,6 +337,39 @@ fn malformed_credentials_in_secrets_manager_exit_2_naming_the_source() {
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let p = Process::http(BIN, &pairs).expect("starts with the well-formed secret");
     drop(p);
+}
+
+/// At trace level the AWS SDK logs its requests and responses; the secret's
+/// value (the private key) and the AWS credentials must not be among them.
+#[test]
+fn trace_logs_of_a_secrets_manager_cold_start_hold_no_secret() {
+    let moto = Moto::start();
+    let pem = fixture("keys/k2048-pkcs8.pem");
+    let value = credentials_json("k2048-pkcs8.pem", KID, ENV_ID);
+    moto.create_secret(SECRET_ID, &value);
+    let mut env = remote_env(&moto.endpoint);
+    env.retain(|(k, _)| k != "HOST");
+    env.push(("RUST_LOG".into(), "trace".into()));
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut p = Process::http(BIN, &pairs).expect("starts");
+    let r = request(
+        "POST",
+        &p.url("/createTicket"),
+        &[("x-api-key", API_KEY), ("content-type", "application/json")],
+        Some(br#"{"customUserId":"user_1234"}"#),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (code, out) = p.finish();
+    assert_eq!(code, Some(0), "{out}");
+    // The SDK did log at trace level: the check below is not vacuous.
+    assert!(out.contains("GetSecretValue"), "no SDK trace: {out}");
+    assert!(out.contains("credentials loaded"), "{out}");
+    let mut secrets = pem_body_lines(&pem);
+    secrets.push(value);
+    let ticket = r.json()["ticket"].as_str().expect("ticket").to_owned();
+    secrets.push(ticket);
+    let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    assert_no_secret(&out, &refs);
 }
 
 // ---------------------------------------------------------------------------

@@ -123,3 +123,30 @@ fn api_key_mode_in_lambda() {
     assert_eq!(resp["statusCode"], 200, "{resp}");
     assert_eq!(body(&resp)["customUserId"], "user_1234");
 }
+
+/// At trace level the Lambda runtime would log every raw event: the API key
+/// in its Authorization header must not reach the logs, nor the ticket.
+#[test]
+fn trace_logs_hold_no_api_key_or_ticket() {
+    const KEY: &str = "dev-key-3f9c1a7e5b2d4086";
+    let api = RuntimeApi::start();
+    let mut p = start(
+        &api,
+        &[
+            ("CUSTOMAUTH_CALLER_AUTH", "api-key"),
+            ("CUSTOMAUTH_API_KEYS", KEY),
+            ("RUST_LOG", "trace"),
+        ],
+    );
+    let event = fixture("events/apigw-v2-create-ticket-api-key.json");
+    assert!(event.contains(KEY), "the fixture carries the key");
+    let resp = api.invoke(&event).expect("answer");
+    assert_eq!(resp["statusCode"], 200, "{resp}");
+    let ticket = body(&resp)["ticket"].as_str().expect("ticket").to_owned();
+    let (_, logs) = p.finish();
+    assert!(logs.contains("TRACE"), "not logging at trace level: {logs}");
+    assert!(logs.contains("ticket issued"), "{logs}");
+    for secret in [KEY, &ticket, ticket.rsplit('.').next().expect("signature")] {
+        assert!(!logs.contains(secret), "{secret} in logs:\n{logs}");
+    }
+}

@@ -55,3 +55,25 @@ fn bad_trusted_proxies_refuse_to_start() {
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("CUSTOMAUTH_TRUSTED_PROXIES"), "{out}");
 }
+
+/// get-client-ip ignores credentials, but at trace level it must not log
+/// them either: the gateway forwards every header to it.
+#[test]
+fn trace_logs_hold_no_credentials() {
+    const BEARER: &str = "Bearer a-bearer-token-for-another-service-0123";
+    const COOKIE: &str = "session=a-session-cookie-0123456789";
+    let mut p = Process::http(BIN, &[("RUST_LOG", "trace")]).expect("starts");
+    let r = request(
+        "GET",
+        &p.url("/getClientIP"),
+        &[("authorization", BEARER), ("cookie", COOKIE)],
+        None,
+    );
+    assert_eq!(r.status, 200);
+    let (code, logs) = p.finish();
+    assert_eq!(code, Some(0), "{logs}");
+    assert!(!logs.is_empty());
+    for secret in [BEARER, COOKIE, "a-bearer-token", "a-session-cookie"] {
+        assert!(!logs.contains(secret), "{secret} in logs:\n{logs}");
+    }
+}

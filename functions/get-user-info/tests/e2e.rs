@@ -101,3 +101,73 @@ fn lambda_gateway_mode_reads_authorizer_claims() {
         .expect("answer");
     assert_eq!(resp["statusCode"], 401, "{resp}");
 }
+
+/// At trace level, neither the HTTP server nor the Lambda runtime may log a
+/// bearer token (accepted or refused), its signature or the JWT secret.
+#[test]
+fn trace_logs_hold_no_bearer_token_or_secret() {
+    let mut p = Process::http(
+        BIN,
+        &[
+            ("CUSTOMAUTH_CALLER_AUTH", "jwt"),
+            ("CUSTOMAUTH_JWT_SECRET", SECRET),
+            ("RUST_LOG", "trace"),
+        ],
+    )
+    .expect("starts");
+    let good = token("user_42_x");
+    let forged = format!("{}.c2lnbmF0dXJlLW9mLWFub3RoZXIta2V5", {
+        let mut parts = good.rsplitn(2, '.');
+        parts.next();
+        parts.next().expect("header.payload").to_owned()
+    });
+    for (bearer, status) in [(&good, 200), (&forged, 401)] {
+        let r = request(
+            "GET",
+            &p.url("/getUserInfo"),
+            &[("authorization", &format!("Bearer {bearer}"))],
+            None,
+        );
+        assert_eq!(r.status, status, "{}", r.body);
+    }
+    let (code, http_logs) = p.finish();
+    assert_eq!(code, Some(0), "{http_logs}");
+    assert!(http_logs.contains("request refused"), "{http_logs}");
+
+    let api = RuntimeApi::start();
+    let mut env = lambda_env(&api, "get-user-info");
+    env.push(("CUSTOMAUTH_CALLER_AUTH".into(), "gateway".into()));
+    env.push(("RUST_LOG".into(), "trace".into()));
+    let mut lambda = Process::spawn(BIN, &env, free_port()).expect("starts");
+    let event = fixture("events/apigw-v2-get-user-info.json");
+    let resp = api.invoke(&event).expect("answer");
+    assert_eq!(resp["statusCode"], 200, "{resp}");
+    let (_, lambda_logs) = lambda.finish();
+    assert!(lambda_logs.contains("TRACE"), "{lambda_logs}");
+    let event: serde_json::Value = serde_json::from_str(&event).expect("json");
+    let event_bearer = event["headers"]["authorization"]
+        .as_str()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .expect("the fixture carries a bearer token");
+
+    let signature = |jwt: &str| jwt.rsplit('.').next().expect("signature").to_owned();
+    for (logs, secrets) in [
+        (
+            &http_logs,
+            vec![
+                good.clone(),
+                forged.clone(),
+                signature(&good),
+                SECRET.into(),
+            ],
+        ),
+        (
+            &lambda_logs,
+            vec![event_bearer.to_owned(), signature(event_bearer)],
+        ),
+    ] {
+        for secret in secrets {
+            assert!(!logs.contains(&secret), "{secret} in logs:\n{logs}");
+        }
+    }
+}
