@@ -7,10 +7,6 @@
 //! `CUSTOMAUTH_TEST_PYTHON` to use another interpreter than `python3`.
 #![cfg(feature = "aws")]
 
-use std::fs::File;
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region};
@@ -18,93 +14,31 @@ use customauth::aws::{
     AwsCredentials, AwsFetchSettings, SignerHandle, fetch_secret_string, load_credentials_with,
 };
 use customauth::{CredentialsError, CredentialsSource, CustomUserId, TicketOptions, now_ms};
+use customauth_testkit::{MotoServer, free_port};
 
 const KEY_1: &str = include_str!("../../tests/fixtures/keys/k2048-pkcs8.pem");
 const KEY_2: &str = include_str!("../../tests/fixtures/keys/k2048-pkcs1.pem");
 const REGION: &str = "us-east-1";
-const INSTALL: &str = "these tests need moto's server: pip install 'moto[server]' \
-                       (python3 -m moto.server must start)";
 /// How long any test waits for something that should take a few seconds
 /// before declaring a hang. Not a timing assertion.
 const HANG: Duration = Duration::from_secs(60);
 
-/// A moto server on a free loopback port, killed on drop.
-struct Moto {
-    child: Child,
-    endpoint: String,
-    log: PathBuf,
-}
+/// moto, with the SDK clients the tests set it up through.
+struct Moto(MotoServer);
 
 impl Moto {
-    /// Starts moto and waits (bounded) until its port answers. Panics with
-    /// the install hint when it cannot.
     fn start() -> Self {
-        let python =
-            std::env::var("CUSTOMAUTH_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-        let mut last_error = String::new();
-        // A free port can be taken between our probe and moto's bind: retry.
-        for _ in 0..3 {
-            let port = free_port();
-            let log = std::env::temp_dir()
-                .join(format!("customauth-moto-{}-{port}.log", std::process::id()));
-            let log_file = File::create(&log).expect("create moto log file");
-            let spawned = Command::new(&python)
-                .args([
-                    "-m",
-                    "moto.server",
-                    "-H",
-                    "127.0.0.1",
-                    "-p",
-                    &port.to_string(),
-                ])
-                .stdin(Stdio::null())
-                .stdout(log_file.try_clone().expect("clone log file"))
-                .stderr(log_file)
-                .spawn();
-            let mut child = match spawned {
-                Ok(child) => child,
-                Err(e) => {
-                    std::fs::remove_file(&log).ok();
-                    panic!("cannot run {python}: {e}; {INSTALL}")
-                }
-            };
-            let addr = SocketAddr::from(([127, 0, 0, 1], port));
-            let deadline = Instant::now() + Duration::from_secs(30);
-            loop {
-                if let Ok(Some(status)) = child.try_wait() {
-                    last_error = format!(
-                        "moto exited with {status}: {}",
-                        std::fs::read_to_string(&log).unwrap_or_default().trim()
-                    );
-                    std::fs::remove_file(&log).ok();
-                    break;
-                }
-                if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                    return Self {
-                        child,
-                        endpoint: format!("http://{addr}"),
-                        log,
-                    };
-                }
-                if Instant::now() > deadline {
-                    child.kill().ok();
-                    child.wait().ok();
-                    panic!("moto did not answer on {addr} within 30 s; {INSTALL}");
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-        panic!("{last_error}\n{INSTALL}");
+        Self(MotoServer::start())
     }
 
     /// Settings that reach this server, with short limits and refresh off.
     fn settings(&self) -> AwsFetchSettings {
-        settings_for(&self.endpoint)
+        settings_for(&self.0.endpoint)
     }
 
     fn sdk_parts(&self) -> (String, Region, AwsCredentials) {
         (
-            self.endpoint.clone(),
+            self.0.endpoint.clone(),
             Region::new(REGION),
             test_credentials(),
         )
@@ -151,19 +85,6 @@ impl Moto {
             .await
             .expect("update secret in moto");
     }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-        std::fs::remove_file(&self.log).ok();
-    }
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("local addr").port()
 }
 
 fn test_credentials() -> AwsCredentials {

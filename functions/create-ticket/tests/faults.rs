@@ -12,13 +12,15 @@
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use customauth::{SigningKey, TicketSigner};
-use customauth_testkit::{Process, credentials_json, fixture, free_port, request};
+use customauth_testkit::{
+    MOTO_INSTALL, MotoServer, Process, credentials_json, fixture, free_port, python, request,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_create-ticket");
 const API_KEY: &str = "faults-api-key-0123456789abcdef";
@@ -174,73 +176,16 @@ fn silent_source_at_cold_start_fails_within_the_bound() {
 // ---------------------------------------------------------------------------
 // moto
 
-const MOTO_INSTALL: &str = "this test needs moto's server: pip install 'moto[server]' \
-                            (python3 -m moto.server must start; see requirements-dev.txt)";
-
-fn python() -> String {
-    std::env::var("CUSTOMAUTH_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned())
-}
-
-/// A moto server on a free loopback port, killed on drop. Panics (with the
-/// install hint) when it cannot start: a missing moto must fail the run,
-/// never skip the test.
-struct Moto {
-    child: Child,
-    endpoint: String,
-    log: std::path::PathBuf,
-}
+/// moto, set up through boto3 (which moto depends on).
+struct Moto(MotoServer);
 
 impl Moto {
     fn start() -> Self {
-        let mut last = String::new();
-        // A free port can be taken between the probe and moto's bind: retry.
-        for _ in 0..3 {
-            let port = free_port();
-            let log = std::env::temp_dir().join(format!(
-                "customauth-faults-moto-{}-{port}.log",
-                std::process::id()
-            ));
-            let file = std::fs::File::create(&log).expect("moto log file");
-            let mut child = Command::new(python())
-                .args([
-                    "-m",
-                    "moto.server",
-                    "-H",
-                    "127.0.0.1",
-                    "-p",
-                    &port.to_string(),
-                ])
-                .stdin(Stdio::null())
-                .stdout(file.try_clone().expect("clone log file"))
-                .stderr(file)
-                .spawn()
-                .unwrap_or_else(|e| panic!("cannot run {}: {e}; {MOTO_INSTALL}", python()));
-            let addr = SocketAddr::from(([127, 0, 0, 1], port));
-            let deadline = Instant::now() + Duration::from_secs(30);
-            loop {
-                if let Ok(Some(status)) = child.try_wait() {
-                    last = format!(
-                        "moto exited with {status}: {}",
-                        std::fs::read_to_string(&log).unwrap_or_default().trim()
-                    );
-                    break;
-                }
-                if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                    return Self {
-                        child,
-                        endpoint: format!("http://{addr}"),
-                        log,
-                    };
-                }
-                if Instant::now() > deadline {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!("moto did not answer on {addr} within 30 s; {MOTO_INSTALL}");
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-        panic!("{last}\n{MOTO_INSTALL}");
+        Self(MotoServer::start())
+    }
+
+    fn endpoint(&self) -> &str {
+        &self.0.endpoint
     }
 
     /// Creates secret `id` holding `value` through moto's HTTP API (boto3,
@@ -251,7 +196,7 @@ impl Moto {
                              aws_access_key_id='test', aws_secret_access_key='test')\n\
             c.create_secret(Name=sys.argv[3], SecretString=sys.stdin.read())\n";
         let mut child = Command::new(python())
-            .args(["-c", SCRIPT, &self.endpoint, REGION, id])
+            .args(["-c", SCRIPT, self.endpoint(), REGION, id])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -269,14 +214,6 @@ impl Moto {
             "boto3 create_secret failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.log);
     }
 }
 
@@ -310,7 +247,7 @@ fn malformed_credentials_in_secrets_manager_exit_2_naming_the_source() {
     for (i, (what, value, says)) in cases.iter().enumerate() {
         let id = format!("{SECRET_ID}-{i}");
         moto.create_secret(&id, value);
-        let mut env = remote_env(&moto.endpoint);
+        let mut env = remote_env(moto.endpoint());
         env.retain(|(k, _)| k != "CUSTOMAUTH_CREDENTIALS_SECRET_ID");
         env.push(("CUSTOMAUTH_CREDENTIALS_SECRET_ID".into(), id.clone()));
         let (code, elapsed, out) = cold_start(&env);
@@ -331,7 +268,7 @@ fn malformed_credentials_in_secrets_manager_exit_2_naming_the_source() {
     // The same secret, well formed, starts: the failures above were the value's.
     let id = format!("{SECRET_ID}-good");
     moto.create_secret(&id, &good);
-    let mut env = remote_env(&moto.endpoint);
+    let mut env = remote_env(moto.endpoint());
     env.retain(|(k, _)| k != "CUSTOMAUTH_CREDENTIALS_SECRET_ID" && k != "HOST");
     env.push(("CUSTOMAUTH_CREDENTIALS_SECRET_ID".into(), id));
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -347,7 +284,7 @@ fn trace_logs_of_a_secrets_manager_cold_start_hold_no_secret() {
     let pem = fixture("keys/k2048-pkcs8.pem");
     let value = credentials_json("k2048-pkcs8.pem", KID, ENV_ID);
     moto.create_secret(SECRET_ID, &value);
-    let mut env = remote_env(&moto.endpoint);
+    let mut env = remote_env(moto.endpoint());
     env.retain(|(k, _)| k != "HOST");
     env.push(("RUST_LOG".into(), "trace".into()));
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
