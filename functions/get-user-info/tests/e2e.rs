@@ -116,11 +116,8 @@ fn trace_logs_hold_no_bearer_token_or_secret() {
     )
     .expect("starts");
     let good = token("user_42_x");
-    let forged = format!("{}.c2lnbmF0dXJlLW9mLWFub3RoZXIta2V5", {
-        let mut parts = good.rsplitn(2, '.');
-        parts.next();
-        parts.next().expect("header.payload").to_owned()
-    });
+    let (signed_part, _) = good.rsplit_once('.').expect("header.payload.signature");
+    let forged = format!("{signed_part}.c2lnbmF0dXJlLW9mLWFub3RoZXIta2V5");
     for (bearer, status) in [(&good, 200), (&forged, 401)] {
         let r = request(
             "GET",
