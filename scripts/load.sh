@@ -14,7 +14,7 @@
 #
 # The signing rates are measured on every core just before and just after the
 # load, through the public API (`customauth mint --count`), and averaged: this
-# machine's speed drifts by 10-15% over a minute, so one measurement taken
+# machine's speed drifts by 10-20% over a minute, so one measurement taken
 # before a 65 s run can be off by that much. The all-core rate (one signer per
 # core at once) is what the machine can sign with nothing else running.
 set -euo pipefail
