@@ -63,7 +63,7 @@ deploy:
 ## bench: openssl speed vs customauth vs the official SDK, then criterion
 bench:
 	scripts/bench.sh
-	$(CARGO) bench -p customauth --bench sign
+	$(CARGO) bench -p customauth-core --bench sign
 
 ## load: create-ticket under wrk, 64 connections for 60 s: throughput, p50/p99, errors, RSS (not a test)
 load:

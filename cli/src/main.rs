@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use customauth::credentials::VAR_ENV;
-use customauth::{
+use customauth_core::credentials::VAR_ENV;
+use customauth_core::{
     Credentials, CredentialsSource, CustomUserId, SigningKey, TicketOptions, TicketSigner, now_ms,
 };
 

@@ -1,18 +1,23 @@
-//! createTicket in process: the handler on an HTTP API v2 event (gateway
-//! mode, JWT authorizer claims) against bare signing with the same key.
+//! createTicket in process: its whole service (request id, method check,
+//! identity layer, handler) on an HTTP API v2 event (gateway mode, JWT
+//! authorizer claims) against bare signing with the same key.
 //!
 //! `cargo bench -p customauth --bench handler`. The budget: the
 //! handler costs at most 1.05x the bare signature.
 
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use customauth::aws::SignerHandle;
-use customauth::client_ip::TrustedProxies;
-use customauth::handlers::{CreateTicket, Limits};
-use customauth::identity::CallerAuth;
-use customauth::{CustomUserId, SigningKey, TicketOptions, TicketSigner, now_ms};
+use std::sync::Arc;
 
-const PEM: &str = include_str!("../../tests/fixtures/keys/k2048-pkcs1.pem");
-const EVENT: &str = include_str!("../../tests/fixtures/events/apigw-v2-create-ticket-jwt.json");
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use customauth::client_ip::TrustedProxies;
+use customauth::function::service;
+use customauth::handlers::CreateTicket;
+use customauth::identity::CallerAuth;
+use customauth::signer::SignerHandle;
+use customauth::{CustomUserId, Limits, SigningKey, TicketOptions, TicketSigner, now_ms};
+use tower::ServiceExt as _;
+
+const PEM: &str = customauth_testkit::fixtures::keys::K2048_PKCS1;
+const EVENT: &str = customauth_testkit::fixtures::events::APIGW_V2_CREATE_TICKET_JWT;
 
 fn signer() -> TicketSigner {
     TicketSigner::new(
@@ -44,27 +49,31 @@ fn bench(c: &mut Criterion) {
         (k == "CUSTOMAUTH_CALLER_AUTH").then(|| "gateway".to_owned())
     })
     .expect("gateway mode");
-    let state = CreateTicket::new(
+    let state = service(Arc::new(CreateTicket::new(
         SignerHandle::fixed(signer()),
         auth,
         Limits::default(),
         TrustedProxies::none(),
-    );
+    )));
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
-    let check = rt.block_on(state.handle(lambda_http::request::from_str(EVENT).expect("event")));
+    let handle = |req| match rt.block_on(state.clone().oneshot(req)) {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
+    let check = handle(lambda_http::request::from_str(EVENT).expect("event"));
     assert_eq!(check.status(), 200, "the fixture event must get a ticket");
 
     group.bench_function("handler_v2_event", |b| {
         b.iter_batched(
             || lambda_http::request::from_str(EVENT).expect("event"),
-            |req| rt.block_on(state.handle(req)),
+            handle,
             BatchSize::SmallInput,
         )
     });
     group.bench_function("parse_event_and_handle", |b| {
-        b.iter(|| rt.block_on(state.handle(lambda_http::request::from_str(EVENT).expect("event"))))
+        b.iter(|| handle(lambda_http::request::from_str(EVENT).expect("event")))
     });
     group.finish();
 }

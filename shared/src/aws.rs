@@ -1,5 +1,6 @@
 //! Credentials from AWS Secrets Manager and SSM Parameter Store, and a signer
-//! that follows their rotation.
+//! that follows their rotation ([`load_signer`]: a
+//! [`SignerHandle`](crate::signer::SignerHandle) refreshed from them).
 //!
 //! [`load_credentials`] reads any [`CredentialsSource`]: local ones through
 //! [`CredentialsSource::load_local`], remote ones with the AWS SDK's default
@@ -8,21 +9,21 @@
 //! [`AwsFetchSettings`], so a cold start against an unreachable source fails
 //! with a clear message instead of hanging.
 //!
-//! [`SignerHandle`] holds the current [`TicketSigner`]. For a remote source it
-//! re-reads the secret every `CUSTOMAUTH_CREDENTIALS_TTL_SECONDS` and swaps in
-//! the new key when the secret was rotated; a failed refresh keeps the key it
-//! has. On Lambda the refresh only runs while the execution environment is
-//! thawed (during and right after invocations).
+//! For a remote source the handle re-reads the secret every
+//! `CUSTOMAUTH_CREDENTIALS_TTL_SECONDS` and swaps in the new key when the
+//! secret was rotated; a failed refresh keeps the key it has. On Lambda the
+//! refresh only runs while the execution environment is thawed (during and
+//! right after invocations).
 //!
 //! ```no_run
 //! use customauth::CredentialsSource;
-//! use customauth::aws::{AwsFetchSettings, SignerHandle};
+//! use customauth::aws::{AwsFetchSettings, load_signer};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let env = |k: &str| std::env::var(k).ok();
 //! let source = CredentialsSource::from_env(env)?;
 //! let settings = AwsFetchSettings::from_env(&env)?;
-//! let signers = SignerHandle::load(&source, None, &settings).await?;
+//! let signers = load_signer(&source, None, &settings).await?;
 //! // Per request: the signer of the moment.
 //! let signer = signers.current();
 //! # let _ = signer;
@@ -36,25 +37,23 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, PoisonError, RwLock, Weak};
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
-use tokio::task::AbortHandle;
-use tokio::time::MissedTickBehavior;
-use tracing::{debug, info, warn};
+use tracing::warn;
 use zeroize::Zeroizing;
 
 /// Static AWS credentials, for [`AwsFetchSettings::credentials`] (tests and
 /// local emulators; deployments use the default chain).
 pub use aws_sdk_secretsmanager::config::Credentials as AwsCredentials;
 
-use crate::config::{ConfigError, var};
-use crate::credentials::{Credentials, CredentialsError, CredentialsSource, VAR_INLINE};
-use crate::ticket::TicketSigner;
+use crate::config::ConfigError;
+use crate::credentials::{Credentials, CredentialsError, CredentialsSource};
+use crate::env::var;
+use crate::signer::{CredentialsLoader, SignerHandle};
 
 /// Seconds between two reads of a remote credentials source; `0` disables
 /// refreshing.
@@ -208,6 +207,33 @@ pub async fn load_credentials_with(
     }
 }
 
+/// The signer for `source`: local sources read once
+/// ([`SignerHandle::local`]), remote ones through the AWS SDK configured by
+/// `settings`, re-read every
+/// [`refresh_interval`](AwsFetchSettings::refresh_interval)
+/// ([`SignerHandle::refreshing`]).
+///
+/// # Errors
+/// As [`load_credentials_with`]; [`CredentialsError::Key`] naming the source
+/// when the private key cannot be used. The wait is bounded by `settings`
+/// (about [`operation_timeout`](AwsFetchSettings::operation_timeout)).
+pub async fn load_signer(
+    source: &CredentialsSource,
+    expected_env: Option<&str>,
+    settings: &AwsFetchSettings,
+) -> Result<SignerHandle, CredentialsError> {
+    let Some((service, name)) = remote_of(source) else {
+        return SignerHandle::local(source, expected_env);
+    };
+    let remote = Remote::connect(service, name, settings).await?;
+    SignerHandle::refreshing(
+        remote,
+        expected_env.map(str::to_owned),
+        settings.refresh_interval,
+    )
+    .await
+}
+
 /// Reads the string value of the Secrets Manager secret `id` (name or ARN),
 /// e.g. the comma-separated API keys of `CUSTOMAUTH_API_KEYS_SECRET_ID`.
 ///
@@ -220,25 +246,6 @@ pub async fn fetch_secret_string(
 ) -> Result<Zeroizing<String>, CredentialsError> {
     let remote = Remote::connect(Service::SecretsManager, id, settings).await?;
     remote.fetch().await
-}
-
-/// A human name for `source`, as used in error messages.
-fn origin_of(source: &CredentialsSource) -> String {
-    match source {
-        CredentialsSource::File(path) => format!("credentials file {}", path.display()),
-        CredentialsSource::Inline(_) => VAR_INLINE.to_owned(),
-        CredentialsSource::Split(_) => "TCB_CUSTOM_LOGIN_*".to_owned(),
-        CredentialsSource::SecretsManager(id) => Service::SecretsManager.origin(id),
-        CredentialsSource::SsmParameter(name) => Service::Ssm.origin(name),
-    }
-}
-
-/// Parses the key of `credentials`, naming `origin` on failure.
-fn signer_from(credentials: &Credentials, origin: &str) -> Result<TicketSigner, CredentialsError> {
-    TicketSigner::from_credentials(credentials).map_err(|source| CredentialsError::Key {
-        origin: origin.to_owned(),
-        source,
-    })
 }
 
 /// Runs `future`, failing after `limit`.
@@ -334,14 +341,6 @@ impl Remote {
         })
     }
 
-    /// Fetches and parses the credentials, and checks their env.
-    async fn load(&self, expected_env: Option<&str>) -> Result<Credentials, CredentialsError> {
-        let text = self.fetch().await?;
-        let credentials = Credentials::from_json(&text, &self.origin)?;
-        credentials.check_env(expected_env)?;
-        Ok(credentials)
-    }
-
     /// Fetches the secret string.
     async fn fetch(&self) -> Result<Zeroizing<String>, CredentialsError> {
         // The SDK enforces `operation_timeout`; this is a backstop in case a
@@ -417,6 +416,20 @@ impl Remote {
 
 /// The SDK configuration: the default chain, bounded, with the overrides of
 /// `settings`.
+impl CredentialsLoader for Remote {
+    fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Fetches and parses the credentials, and checks their env.
+    async fn load(&self, expected_env: Option<&str>) -> Result<Credentials, CredentialsError> {
+        let text = self.fetch().await?;
+        let credentials = Credentials::from_json(&text, &self.origin)?;
+        credentials.check_env(expected_env)?;
+        Ok(credentials)
+    }
+}
+
 async fn sdk_config(settings: &AwsFetchSettings) -> SdkConfig {
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(settings.connect_timeout)
@@ -518,179 +531,17 @@ fn causes(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-/// The current [`TicketSigner`], replaced in the background when a remote
-/// source is rotated. Cheap to clone: clones share the signer and the refresh
-/// task, which stops when the last clone is dropped.
-#[derive(Clone)]
-pub struct SignerHandle {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    current: RwLock<Arc<TicketSigner>>,
-    refresh: Option<AbortHandle>,
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        if let Some(task) = &self.refresh {
-            task.abort();
-        }
-    }
-}
-
-impl Inner {
-    fn current(&self) -> Arc<TicketSigner> {
-        Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
-    }
-
-    fn replace(&self, signer: TicketSigner) -> Arc<TicketSigner> {
-        let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
-        std::mem::replace(&mut *current, Arc::new(signer))
-    }
-}
-
-impl fmt::Debug for SignerHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SignerHandle")
-            .field("key_id", &self.current().key_id())
-            .field("refreshing", &self.is_refreshing())
-            .finish()
-    }
-}
-
-impl SignerHandle {
-    /// A handle that always returns `signer` (local sources).
-    pub fn fixed(signer: TicketSigner) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                current: RwLock::new(Arc::new(signer)),
-                refresh: None,
-            }),
-        }
-    }
-
-    /// Loads the credentials from `source` once and parses the key. For a
-    /// remote source with a non-zero
-    /// [`refresh_interval`](AwsFetchSettings::refresh_interval), spawns a
-    /// task on the current Tokio runtime that re-reads the source at that
-    /// interval: a new key replaces the current one (logged with its key id
-    /// only); a failure keeps the current key and logs a warning.
-    ///
-    /// # Errors
-    /// As [`load_credentials_with`]; [`CredentialsError::Key`] naming the
-    /// source when the private key cannot be used. The wait is bounded by
-    /// `settings` (about [`operation_timeout`](AwsFetchSettings::operation_timeout)).
-    pub async fn load(
-        source: &CredentialsSource,
-        expected_env: Option<&str>,
-        settings: &AwsFetchSettings,
-    ) -> Result<Self, CredentialsError> {
-        let origin = origin_of(source);
-        let Some((service, name)) = remote_of(source) else {
-            let credentials = source.load_local()?;
-            credentials.check_env(expected_env)?;
-            return Ok(Self::fixed(signer_from(&credentials, &origin)?));
-        };
-        let remote = Remote::connect(service, name, settings).await?;
-        let credentials = remote.load(expected_env).await?;
-        let signer = signer_from(&credentials, &origin)?;
-        info!(origin = %origin, key_id = %signer.key_id(), "credentials loaded");
-        if settings.refresh_interval.is_zero() {
-            return Ok(Self::fixed(signer));
-        }
-        let every = settings.refresh_interval;
-        let expected_env = expected_env.map(str::to_owned);
-        // The task first upgrades `weak` one interval from now, long after
-        // `Inner` is built.
-        let inner = Arc::new_cyclic(|weak: &Weak<Inner>| {
-            let task = tokio::spawn(refresh(
-                weak.clone(),
-                remote,
-                credentials,
-                expected_env,
-                every,
-            ));
-            Inner {
-                current: RwLock::new(Arc::new(signer)),
-                refresh: Some(task.abort_handle()),
-            }
-        });
-        Ok(Self { inner })
-    }
-
-    /// The signer to use now. Keep it for one request, not longer: it may be
-    /// replaced by a rotation.
-    pub fn current(&self) -> Arc<TicketSigner> {
-        self.inner.current()
-    }
-
-    /// Whether a background task refreshes the signer.
-    pub fn is_refreshing(&self) -> bool {
-        self.inner.refresh.is_some()
-    }
-}
-
-/// Re-reads `remote` every `every`, swapping in a new signer when the
-/// credentials changed. Ends when the handle is gone.
-async fn refresh(
-    handle: Weak<Inner>,
-    remote: Remote,
-    mut last: Credentials,
-    expected_env: Option<String>,
-    every: Duration,
-) {
-    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        let loaded = remote
-            .load(expected_env.as_deref())
-            .await
-            .and_then(|credentials| {
-                let unchanged = credentials.key_id() == last.key_id()
-                    && credentials.env_id() == last.env_id()
-                    && credentials.private_key_pem() == last.private_key_pem();
-                if unchanged {
-                    return Ok(None);
-                }
-                let signer = signer_from(&credentials, &remote.origin)?;
-                Ok(Some((credentials, signer)))
-            });
-        let Some(inner) = handle.upgrade() else {
-            return;
-        };
-        match loaded {
-            Ok(None) => debug!(origin = %remote.origin, "credentials unchanged"),
-            Ok(Some((credentials, signer))) => {
-                let key_id = signer.key_id().to_owned();
-                let previous = inner.replace(signer);
-                info!(
-                    origin = %remote.origin,
-                    key_id = %key_id,
-                    previous_key_id = %previous.key_id(),
-                    "credentials rotated; new tickets use the new key"
-                );
-                last = credentials;
-            }
-            Err(error) => warn!(
-                origin = %remote.origin,
-                error = %error,
-                "credentials refresh failed; keeping the current key"
-            ),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     use zeroize::Zeroizing;
 
-    const PEM: &str = include_str!("../../tests/fixtures/keys/k2048-pkcs8.pem");
+    use crate::credentials::VAR_INLINE;
 
-    use crate::config::test_env as env;
+    const PEM: &str = customauth_testkit::fixtures::keys::K2048_PKCS8;
+
+    use crate::env::from_pairs as env;
 
     fn inline(key: &str, env_id: &str) -> CredentialsSource {
         let json =
@@ -776,7 +627,7 @@ mod tests {
 
     #[tokio::test]
     async fn local_source_gives_a_fixed_handle() {
-        let handle = SignerHandle::load(&inline(PEM, "env-1"), None, &AwsFetchSettings::default())
+        let handle = load_signer(&inline(PEM, "env-1"), None, &AwsFetchSettings::default())
             .await
             .expect("loads");
         assert!(!handle.is_refreshing());
@@ -794,20 +645,12 @@ mod tests {
             "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
             "e",
         );
-        let err = SignerHandle::load(&source, None, &AwsFetchSettings::default())
+        let err = load_signer(&source, None, &AwsFetchSettings::default())
             .await
             .unwrap_err();
         assert!(
             matches!(&err, CredentialsError::Key { origin, .. } if origin == VAR_INLINE),
             "{err}"
         );
-    }
-
-    #[test]
-    fn clones_share_the_signer() {
-        let credentials = inline(PEM, "env-1").load_local().expect("loads");
-        let handle = SignerHandle::fixed(TicketSigner::from_credentials(&credentials).unwrap());
-        let clone = handle.clone();
-        assert!(Arc::ptr_eq(&handle.current(), &clone.current()));
     }
 }

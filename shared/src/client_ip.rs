@@ -27,12 +27,12 @@ use std::str::FromStr;
 use ipnet::{IpNet, Ipv4Net};
 use lambda_http::http::HeaderMap;
 use lambda_http::request::RequestContext;
-use lambda_http::{Request, RequestExt};
 
-use crate::config::{self, ConfigError};
+use crate::config::ConfigError;
+use crate::env::var;
 
 /// The variable listing the trusted proxies.
-pub const TRUSTED_PROXIES_VAR: &str = "CUSTOMAUTH_TRUSTED_PROXIES";
+pub const VAR_TRUSTED_PROXIES: &str = "CUSTOMAUTH_TRUSTED_PROXIES";
 
 /// Most forwarding hops looked at, counted from the right.
 pub const MAX_HOPS: usize = 64;
@@ -74,7 +74,7 @@ impl TrustedProxies {
     /// [`ConfigError::Invalid`] naming the variable and the first entry that
     /// is neither an IP address nor a CIDR.
     pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        match config::var(env, TRUSTED_PROXIES_VAR) {
+        match var(env, VAR_TRUSTED_PROXIES) {
             Some(list) => Self::parse(&list),
             None => Ok(Self::none()),
         }
@@ -96,7 +96,7 @@ impl TrustedProxies {
                 continue;
             }
             let net = parse_net(entry).ok_or_else(|| ConfigError::Invalid {
-                var: TRUSTED_PROXIES_VAR,
+                var: VAR_TRUSTED_PROXIES,
                 reason: format!(
                     "entry {} ({:?}) is not an IP address or CIDR such as 10.0.0.0/8",
                     i + 1,
@@ -150,8 +150,20 @@ fn truncate(s: &str, max_chars: usize) -> &str {
 /// See the [module documentation](self) for where the address is taken from
 /// for each kind of request. Never fails: unparseable or missing data gives
 /// the last address known, or `None`.
-pub fn client_ip(req: &Request, trusted: &TrustedProxies) -> Option<IpAddr> {
-    match req.request_context_ref() {
+pub fn client_ip<B>(
+    req: &lambda_http::http::Request<B>,
+    trusted: &TrustedProxies,
+) -> Option<IpAddr> {
+    client_ip_parts(req.headers(), req.extensions(), trusted)
+}
+
+/// As [`client_ip`], from a request's headers and extensions.
+pub fn client_ip_parts(
+    headers: &HeaderMap,
+    extensions: &lambda_http::http::Extensions,
+    trusted: &TrustedProxies,
+) -> Option<IpAddr> {
+    match extensions.get::<RequestContext>() {
         Some(RequestContext::ApiGatewayV2(ctx)) => {
             ctx.http.source_ip.as_deref().and_then(parse_hop)
         }
@@ -159,18 +171,17 @@ pub fn client_ip(req: &Request, trusted: &TrustedProxies) -> Option<IpAddr> {
             ctx.identity.source_ip.as_deref().and_then(parse_hop)
         }
         Some(RequestContext::Alb(_)) => {
-            let mut hops = forwarded_for(req.headers());
+            let mut hops = forwarded_for(headers);
             // ALB appends the address it saw: the last entry is its peer.
             let peer = hops.next().and_then(parse_hop)?;
             Some(walk(peer, hops, trusted))
         }
         Some(_) => None,
         None => {
-            let peer = req.extensions().get::<PeerAddr>()?.0.ip().to_canonical();
+            let peer = extensions.get::<PeerAddr>()?.0.ip().to_canonical();
             if !trusted.contains(peer) {
                 return Some(peer);
             }
-            let headers = req.headers();
             if headers.contains_key("x-forwarded-for") {
                 Some(walk(peer, forwarded_for(headers), trusted))
             } else {
@@ -295,6 +306,7 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 mod tests {
     use super::*;
     use lambda_http::Body;
+    use lambda_http::Request;
     use lambda_http::http;
     use std::net::{Ipv4Addr, SocketAddrV4};
 
@@ -322,16 +334,12 @@ mod tests {
         req
     }
 
-    const V2_CLIENT_IP: &str =
-        include_str!("../../tests/fixtures/events/apigw-v2-get-client-ip.json");
-    const V2_JWT: &str =
-        include_str!("../../tests/fixtures/events/apigw-v2-create-ticket-jwt.json");
-    const V1_COGNITO: &str =
-        include_str!("../../tests/fixtures/events/apigw-v1-create-ticket-cognito.json");
-    const FUNCTION_URL: &str =
-        include_str!("../../tests/fixtures/events/function-url-create-ticket.json");
-    const ALB_CLIENT_IP: &str = include_str!("../../tests/fixtures/events/alb-get-client-ip.json");
-    const ALB_CREATE: &str = include_str!("../../tests/fixtures/events/alb-create-ticket.json");
+    const V2_CLIENT_IP: &str = customauth_testkit::fixtures::events::APIGW_V2_GET_CLIENT_IP;
+    const V2_JWT: &str = customauth_testkit::fixtures::events::APIGW_V2_CREATE_TICKET_JWT;
+    const V1_COGNITO: &str = customauth_testkit::fixtures::events::APIGW_V1_CREATE_TICKET_COGNITO;
+    const FUNCTION_URL: &str = customauth_testkit::fixtures::events::FUNCTION_URL_CREATE_TICKET;
+    const ALB_CLIENT_IP: &str = customauth_testkit::fixtures::events::ALB_GET_CLIENT_IP;
+    const ALB_CREATE: &str = customauth_testkit::fixtures::events::ALB_CREATE_TICKET;
 
     // ---- parsing hops ----
 
@@ -427,7 +435,7 @@ mod tests {
         let blank = TrustedProxies::from_env(&|_: &str| Some("  ".into())).expect("ok");
         assert!(blank.is_empty());
         let set = TrustedProxies::from_env(&|k: &str| {
-            (k == TRUSTED_PROXIES_VAR).then(|| "10.0.0.0/8".to_owned())
+            (k == VAR_TRUSTED_PROXIES).then(|| "10.0.0.0/8".to_owned())
         })
         .expect("ok");
         assert!(set.contains(ip("10.0.0.1")));
@@ -440,7 +448,7 @@ mod tests {
         assert!(matches!(
             err,
             ConfigError::Invalid {
-                var: TRUSTED_PROXIES_VAR,
+                var: VAR_TRUSTED_PROXIES,
                 ..
             }
         ));

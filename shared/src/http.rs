@@ -3,14 +3,22 @@
 //!
 //! Every expected failure is an `Ok` response with a JSON body
 //! `{"code", "message", "requestId"}`: a lambda_http handler that returns
-//! `Err` becomes a bare 502 at the gateway.
+//! `Err` becomes a bare 502 at the gateway. [`ApiError`] is the one place
+//! errors become HTTP; the domain errors convert into it with `From`, so
+//! handlers use `?`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use lambda_http::http::{HeaderValue, Method, StatusCode, header};
-use lambda_http::{Body, Request, RequestExt as _, Response};
+use lambda_http::http::{Extensions, HeaderValue, Method, StatusCode, header};
+use lambda_http::{Body, Request, RequestExt as _};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+use crate::json::describe_json_error;
+
+use crate::identity::AuthError;
+use crate::ticket::{InvalidOptions, TicketError};
+use crate::user_id::InvalidUserId;
 
 /// Largest request body accepted: 16 KiB.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -91,8 +99,13 @@ impl ApiError {
     }
 
     /// The JSON error response, logged: client errors at `warn`, server
-    /// errors at `error`. The one place errors become HTTP.
-    pub fn into_response(self, request_id: &str) -> Response<Body> {
+    /// errors at `error`. The one place errors become HTTP. Any body type
+    /// that can be made from a `String` (lambda_http's, axum's, hyper's
+    /// `Full`).
+    pub fn into_response<B: From<String>>(
+        self,
+        request_id: &str,
+    ) -> lambda_http::http::Response<B> {
         let status = self.status();
         if status.is_server_error() {
             tracing::error!(request_id, code = self.code(), "request failed");
@@ -130,9 +143,12 @@ impl ApiError {
 
 /// A JSON response with `status`. Never fails: serialization of our own
 /// response types cannot fail, and if it did the body would be `{}`.
-pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response<Body> {
+pub fn json_response<B: From<String>>(
+    status: StatusCode,
+    body: &impl Serialize,
+) -> lambda_http::http::Response<B> {
     let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_owned());
-    let mut response = Response::new(Body::Text(text));
+    let mut response = lambda_http::http::Response::new(B::from(text));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(
@@ -143,15 +159,50 @@ pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response<Body
     response
 }
 
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        Self::Unauthorized(e.to_string())
+    }
+}
+
+impl From<InvalidUserId> for ApiError {
+    fn from(e: InvalidUserId) -> Self {
+        Self::bad_request("INVALID_CUSTOM_USER_ID", e.to_string())
+    }
+}
+
+impl From<InvalidOptions> for ApiError {
+    fn from(e: InvalidOptions) -> Self {
+        Self::bad_request("INVALID_OPTIONS", e.to_string())
+    }
+}
+
+impl From<TicketError> for ApiError {
+    fn from(e: TicketError) -> Self {
+        match e {
+            TicketError::InvalidOptions(e) => e.into(),
+            TicketError::Sign(e) => {
+                tracing::error!(error = %e, "signing failed");
+                Self::Internal
+            }
+        }
+    }
+}
+
+/// The id of the request being answered, as the function entry point
+/// assigned it ([`request_id`]), in the request's extensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
 /// Refuses methods other than `allowed`, and (first) an event the Lambda
-/// adapter marked malformed ([`INVALID_BODY_MARKER`]). Every handler calls
-/// this before anything else.
+/// adapter marked malformed ([`INVALID_BODY_MARKER`]). The function entry
+/// point calls this before anything else.
 ///
 /// # Errors
 /// [`ApiError::MethodNotAllowed`] with `allow` as the `Allow` header; a 400
 /// `INVALID_REQUEST` for a marked event.
-pub fn check_method(
-    req: &Request,
+pub fn check_method<B>(
+    req: &lambda_http::http::Request<B>,
     allowed: &[Method],
     allow: &'static str,
 ) -> Result<(), ApiError> {
@@ -172,14 +223,19 @@ pub fn check_method(
 
 /// The request id: the Lambda invocation's, else the gateway's, else one made
 /// here (HTTP mode). Client-sent ids are not trusted.
-pub fn request_id(req: &Request) -> String {
-    if let Some(ctx) = req.lambda_context_ref()
+pub fn request_id<B>(req: &lambda_http::http::Request<B>) -> String {
+    request_id_of(req.extensions())
+}
+
+/// As [`request_id`], from a request's extensions.
+pub fn request_id_of(extensions: &Extensions) -> String {
+    if let Some(ctx) = extensions.lambda_context_ref()
         && !ctx.request_id.is_empty()
     {
         return ctx.request_id.clone();
     }
     use lambda_http::request::RequestContext;
-    let gateway = match req.request_context_ref() {
+    let gateway = match extensions.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone(),
         Some(RequestContext::ApiGatewayV1(ctx)) => ctx.request_id.clone(),
         _ => None,
@@ -187,7 +243,8 @@ pub fn request_id(req: &Request) -> String {
     gateway.unwrap_or_else(local_request_id)
 }
 
-pub(crate) fn local_request_id() -> String {
+/// A request id made here: a random per-process prefix and a counter.
+pub fn local_request_id() -> String {
     static PREFIX: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let prefix = *PREFIX.get_or_init(|| {
@@ -267,34 +324,10 @@ where
     T::deserialize(deserializer).map(Some)
 }
 
-/// A serde_json error described without quoting the input: serde quotes
-/// offending values, which are attacker-chosen and may hold secrets or
-/// control characters. Field names are quoted escaped and truncated.
-pub fn describe_json_error(e: &serde_json::Error) -> String {
-    let msg = e.to_string();
-    for kind in ["missing", "duplicate", "unknown"] {
-        if let Some(field) = msg
-            .strip_prefix(&format!("{kind} field `"))
-            .and_then(|rest| rest.split('`').next())
-        {
-            let field: String = field.chars().take(32).collect();
-            return format!("{kind} field {field:?}");
-        }
-    }
-    match e.classify() {
-        serde_json::error::Category::Data => {
-            "a field has the wrong type or value (see the API for each field's type)".to_owned()
-        }
-        serde_json::error::Category::Eof => "JSON ends early".to_owned(),
-        serde_json::error::Category::Syntax | serde_json::error::Category::Io => {
-            format!("not valid JSON (line {}, column {})", e.line(), e.column())
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lambda_http::Response;
     use lambda_http::http;
 
     #[derive(Debug, serde::Deserialize, PartialEq)]
@@ -395,7 +428,8 @@ mod tests {
 
     #[test]
     fn error_response_has_code_message_request_id_and_allow() {
-        let resp = ApiError::MethodNotAllowed { allow: "POST" }.into_response("req-1");
+        let resp: Response<Body> =
+            ApiError::MethodNotAllowed { allow: "POST" }.into_response("req-1");
         assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(resp.headers()["allow"], "POST");
         let Body::Text(text) = resp.body() else {
@@ -409,7 +443,7 @@ mod tests {
 
     #[test]
     fn internal_error_body_is_generic() {
-        let resp = ApiError::Internal.into_response("r");
+        let resp: Response<Body> = ApiError::Internal.into_response("r");
         let Body::Text(text) = resp.body() else {
             panic!("text body")
         };

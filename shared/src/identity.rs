@@ -73,34 +73,35 @@ use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, Validation};
 use lambda_http::http::HeaderMap;
 use lambda_http::http::header::AUTHORIZATION;
 use lambda_http::request::RequestContext;
-use lambda_http::{Request, RequestExt};
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use subtle::{Choice, ConstantTimeEq};
 use zeroize::Zeroizing;
 
-use crate::config::{self, ConfigError};
+use crate::config::ConfigError;
+use crate::env::var;
 use crate::user_id::{CustomUserId, InvalidUserId};
 
 /// Selects the mode: `gateway`, `jwt`, `api-key` or `none`. Required.
-pub const CALLER_AUTH_VAR: &str = "CUSTOMAUTH_CALLER_AUTH";
+pub const VAR_CALLER_AUTH: &str = "CUSTOMAUTH_CALLER_AUTH";
 /// Must be `1` for `CUSTOMAUTH_CALLER_AUTH=none` to be accepted.
-pub const ALLOW_INSECURE_NONE_VAR: &str = "CUSTOMAUTH_ALLOW_INSECURE_NONE";
+pub const VAR_ALLOW_INSECURE_NONE: &str = "CUSTOMAUTH_ALLOW_INSECURE_NONE";
 /// The claim that carries the customUserId. Defaults to `sub`.
-pub const USER_ID_CLAIM_VAR: &str = "CUSTOMAUTH_USER_ID_CLAIM";
+pub const VAR_USER_ID_CLAIM: &str = "CUSTOMAUTH_USER_ID_CLAIM";
 /// jwt mode: an HS256 secret, used as raw bytes exactly as given.
-pub const JWT_SECRET_VAR: &str = "CUSTOMAUTH_JWT_SECRET";
+pub const VAR_JWT_SECRET: &str = "CUSTOMAUTH_JWT_SECRET";
 /// jwt mode: a PEM public key (RSA → RS256, EC P-256 → ES256).
-pub const JWT_PUBLIC_KEY_VAR: &str = "CUSTOMAUTH_JWT_PUBLIC_KEY";
+pub const VAR_JWT_PUBLIC_KEY: &str = "CUSTOMAUTH_JWT_PUBLIC_KEY";
 /// jwt mode: a JWKS document (`{"keys": [...]}`).
-pub const JWT_JWKS_VAR: &str = "CUSTOMAUTH_JWT_JWKS";
+pub const VAR_JWT_JWKS: &str = "CUSTOMAUTH_JWT_JWKS";
 /// jwt mode: the accepted `iss`; when set, tokens must carry it.
-pub const JWT_ISSUER_VAR: &str = "CUSTOMAUTH_JWT_ISSUER";
+pub const VAR_JWT_ISSUER: &str = "CUSTOMAUTH_JWT_ISSUER";
 /// jwt mode: accepted `aud` values, comma-separated; when set, tokens must
 /// carry one of them.
-pub const JWT_AUDIENCE_VAR: &str = "CUSTOMAUTH_JWT_AUDIENCE";
+pub const VAR_JWT_AUDIENCE: &str = "CUSTOMAUTH_JWT_AUDIENCE";
 /// api-key mode: the accepted keys, comma-separated.
-pub const API_KEYS_VAR: &str = "CUSTOMAUTH_API_KEYS";
+pub const VAR_API_KEYS: &str = "CUSTOMAUTH_API_KEYS";
 
 /// The claim read when `CUSTOMAUTH_USER_ID_CLAIM` is not set.
 pub const DEFAULT_USER_ID_CLAIM: &str = "sub";
@@ -211,23 +212,22 @@ impl CallerAuthMode {
     /// [`ConfigError::Conflict`] for `none` without
     /// `CUSTOMAUTH_ALLOW_INSECURE_NONE=1`.
     pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let raw = config::var(env, CALLER_AUTH_VAR).ok_or(ConfigError::Missing {
-            var: CALLER_AUTH_VAR,
+        let raw = var(env, VAR_CALLER_AUTH).ok_or(ConfigError::Missing {
+            var: VAR_CALLER_AUTH,
             hint: "set it to gateway, jwt, api-key or none (there is no default)",
         })?;
         let mode: Self = raw.parse()?;
         if mode == Self::None {
-            let allowed =
-                config::var(env, ALLOW_INSECURE_NONE_VAR).is_some_and(|v| v.trim() == "1");
+            let allowed = var(env, VAR_ALLOW_INSECURE_NONE).is_some_and(|v| v.trim() == "1");
             if !allowed {
                 return Err(ConfigError::Conflict(format!(
-                    "{CALLER_AUTH_VAR}=none accepts every caller without authentication; it is \
-                     refused unless {ALLOW_INSECURE_NONE_VAR}=1 is also set (development only)"
+                    "{VAR_CALLER_AUTH}=none accepts every caller without authentication; it is \
+                     refused unless {VAR_ALLOW_INSECURE_NONE}=1 is also set (development only)"
                 )));
             }
             tracing::warn!(
                 caller_auth = "none",
-                "INSECURE: {CALLER_AUTH_VAR}=none and {ALLOW_INSECURE_NONE_VAR}=1: every caller \
+                "INSECURE: {VAR_CALLER_AUTH}=none and {VAR_ALLOW_INSECURE_NONE}=1: every caller \
                  is accepted without authentication; never deploy this"
             );
         }
@@ -257,7 +257,7 @@ impl FromStr for CallerAuthMode {
             .into_iter()
             .find(|mode| mode.as_str().eq_ignore_ascii_case(s))
             .ok_or_else(|| ConfigError::Invalid {
-                var: CALLER_AUTH_VAR,
+                var: VAR_CALLER_AUTH,
                 reason: format!(
                     "{:?} is not one of gateway, jwt, api-key, none",
                     s.chars().take(32).collect::<String>()
@@ -303,7 +303,7 @@ impl CallerAuth {
     ///   position, never the key).
     pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mode = CallerAuthMode::from_env(env)?;
-        let user_id_claim = config::var(env, USER_ID_CLAIM_VAR)
+        let user_id_claim = var(env, VAR_USER_ID_CLAIM)
             .map_or_else(|| DEFAULT_USER_ID_CLAIM.to_owned(), |c| c.trim().to_owned());
         let verifier = match mode {
             CallerAuthMode::Gateway => Verifier::Gateway,
@@ -337,15 +337,30 @@ impl CallerAuth {
     /// algorithm, unknown API key, identity claim absent or not a string,
     /// oversized); [`AuthError::InvalidIdentity`] when the identity claim is
     /// not a valid customUserId.
-    pub fn authenticate(&self, req: &Request) -> Result<Caller, AuthError> {
+    pub fn authenticate<B>(
+        &self,
+        req: &lambda_http::http::Request<B>,
+    ) -> Result<Caller, AuthError> {
+        self.authenticate_parts(req.headers(), req.extensions())
+    }
+
+    /// As [`CallerAuth::authenticate`], from a request's headers and extensions.
+    ///
+    /// # Errors
+    /// As [`CallerAuth::authenticate`].
+    pub fn authenticate_parts(
+        &self,
+        headers: &HeaderMap,
+        extensions: &lambda_http::http::Extensions,
+    ) -> Result<Caller, AuthError> {
         match &self.verifier {
-            Verifier::Gateway => gateway_user(req, &self.user_id_claim).map(Caller::User),
+            Verifier::Gateway => gateway_user(extensions, &self.user_id_claim).map(Caller::User),
             Verifier::Jwt(jwt) => {
-                let token = bearer(req.headers())?;
+                let token = bearer(headers)?;
                 jwt.verify(token, &self.user_id_claim).map(Caller::User)
             }
             Verifier::ApiKeys(keys) => {
-                let key = presented_api_key(req.headers())?;
+                let key = presented_api_key(headers)?;
                 if keys.accepts(key) {
                     Ok(Caller::Backend)
                 } else {
@@ -443,8 +458,11 @@ impl Claims<'_> {
 // ---------------------------------------------------------------------------
 // gateway mode
 
-fn gateway_user(req: &Request, user_id_claim: &str) -> Result<VerifiedUser, AuthError> {
-    match req.request_context_ref() {
+fn gateway_user(
+    extensions: &lambda_http::http::Extensions,
+    user_id_claim: &str,
+) -> Result<VerifiedUser, AuthError> {
+    match extensions.get::<RequestContext>() {
         Some(RequestContext::ApiGatewayV2(ctx)) => {
             let Some(authorizer) = &ctx.authorizer else {
                 return Err(AuthError::Missing);
@@ -545,8 +563,8 @@ struct ApiKeys {
 
 impl ApiKeys {
     fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let list = Zeroizing::new(config::var(env, API_KEYS_VAR).ok_or(ConfigError::Missing {
-            var: API_KEYS_VAR,
+        let list = Zeroizing::new(var(env, VAR_API_KEYS).ok_or(ConfigError::Missing {
+            var: VAR_API_KEYS,
             hint: "CUSTOMAUTH_CALLER_AUTH=api-key needs the accepted keys, comma-separated, \
                    each at least 16 characters",
         })?);
@@ -554,7 +572,7 @@ impl ApiKeys {
         for (i, entry) in list.split(',').enumerate() {
             let key = entry.trim();
             let invalid = |what: &str| ConfigError::Invalid {
-                var: API_KEYS_VAR,
+                var: VAR_API_KEYS,
                 reason: format!("entry {} {what}", i + 1),
             };
             if key.is_empty() {
@@ -618,26 +636,26 @@ impl fmt::Debug for JwtKey {
 
 impl JwtVerifier {
     fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let secret = config::var(env, JWT_SECRET_VAR).map(Zeroizing::new);
-        let pem = config::var(env, JWT_PUBLIC_KEY_VAR);
-        let jwks = config::var(env, JWT_JWKS_VAR);
+        let secret = var(env, VAR_JWT_SECRET).map(Zeroizing::new);
+        let pem = var(env, VAR_JWT_PUBLIC_KEY);
+        let jwks = var(env, VAR_JWT_JWKS);
         let set: Vec<&str> = [
-            (JWT_SECRET_VAR, secret.is_some()),
-            (JWT_PUBLIC_KEY_VAR, pem.is_some()),
-            (JWT_JWKS_VAR, jwks.is_some()),
+            (VAR_JWT_SECRET, secret.is_some()),
+            (VAR_JWT_PUBLIC_KEY, pem.is_some()),
+            (VAR_JWT_JWKS, jwks.is_some()),
         ]
         .into_iter()
         .filter_map(|(var, is_set)| is_set.then_some(var))
         .collect();
         if set.len() > 1 {
             return Err(ConfigError::Conflict(format!(
-                "{CALLER_AUTH_VAR}=jwt takes exactly one key source, but {} are set",
+                "{VAR_CALLER_AUTH}=jwt takes exactly one key source, but {} are set",
                 set.join(" and ")
             )));
         }
 
-        let issuer = config::var(env, JWT_ISSUER_VAR).map(|iss| iss.trim().to_owned());
-        let audience = match config::var(env, JWT_AUDIENCE_VAR) {
+        let issuer = var(env, VAR_JWT_ISSUER).map(|iss| iss.trim().to_owned());
+        let audience = match var(env, VAR_JWT_AUDIENCE) {
             Some(list) => Some(parse_audience(&list)?),
             None => None,
         };
@@ -646,7 +664,7 @@ impl JwtVerifier {
         let (keys, by_kid) = if let Some(secret) = secret {
             if secret.len() < MIN_HS256_SECRET_BYTES {
                 return Err(ConfigError::Invalid {
-                    var: JWT_SECRET_VAR,
+                    var: VAR_JWT_SECRET,
                     reason: format!(
                         "an HS256 secret must be at least {MIN_HS256_SECRET_BYTES} bytes long"
                     ),
@@ -661,7 +679,7 @@ impl JwtVerifier {
             (vec![key], false)
         } else if let Some(pem) = pem {
             let (alg, key) = pem_public_key(&pem).map_err(|reason| ConfigError::Invalid {
-                var: JWT_PUBLIC_KEY_VAR,
+                var: VAR_JWT_PUBLIC_KEY,
                 reason,
             })?;
             let key = JwtKey {
@@ -673,7 +691,7 @@ impl JwtVerifier {
             (vec![key], false)
         } else if let Some(jwks) = jwks {
             let keys = jwks_keys(&jwks).map_err(|reason| ConfigError::Invalid {
-                var: JWT_JWKS_VAR,
+                var: VAR_JWT_JWKS,
                 reason,
             })?;
             let keys = keys
@@ -688,7 +706,7 @@ impl JwtVerifier {
             (keys, true)
         } else {
             return Err(ConfigError::Missing {
-                var: JWT_SECRET_VAR,
+                var: VAR_JWT_SECRET,
                 hint: "CUSTOMAUTH_CALLER_AUTH=jwt needs one of CUSTOMAUTH_JWT_SECRET (HS256 \
                        secret), CUSTOMAUTH_JWT_PUBLIC_KEY (PEM public key) or \
                        CUSTOMAUTH_JWT_JWKS (JWKS document)",
@@ -736,7 +754,7 @@ impl JwtVerifier {
         }
         let data = jsonwebtoken::decode::<UniqueClaims>(token, &key.key, &key.validation)
             .map_err(|e| AuthError::Invalid(jwt_error_reason(e.kind())))?;
-        let now = crate::ticket::now_ms() / 1000;
+        let now = crate::now_ms() / 1000;
         let latest = now + JWT_MAX_LIFETIME_SECS + JWT_LEEWAY_SECS;
         if data
             .claims
@@ -811,7 +829,7 @@ fn parse_audience(list: &str) -> Result<Vec<String>, ConfigError> {
         .collect();
     if audience.is_empty() {
         return Err(ConfigError::Invalid {
-            var: JWT_AUDIENCE_VAR,
+            var: VAR_JWT_AUDIENCE,
             reason: "no audience in the list".to_owned(),
         });
     }
@@ -1012,6 +1030,7 @@ mod tests {
     use super::*;
     use jsonwebtoken::{EncodingKey, Header, encode, get_current_timestamp};
     use lambda_http::Body;
+    use lambda_http::Request;
     use lambda_http::http;
     use serde_json::json;
 
@@ -1025,41 +1044,32 @@ mod tests {
     // - jwks.json: the RSA key's n/e (kid "k2048", alg RS256) and the P-256
     //   key's x/y (kid "es256", no alg), base64url of `openssl rsa -pubin
     //   -modulus` and of the last 64 bytes of the EC public key's DER.
-    const RSA_PRIVATE: &str = include_str!("../../tests/fixtures/keys/k2048-pkcs1.pem");
-    const RSA_PUBLIC: &str = include_str!("../../tests/fixtures/keys/k2048-public.pem");
-    const EC_PRIVATE: &str = include_str!("../../tests/fixtures/keys/es256-private.pem");
-    const EC_PUBLIC: &str = include_str!("../../tests/fixtures/keys/es256-public.pem");
-    const JWKS: &str = include_str!("../../tests/fixtures/keys/jwks.json");
-    const LEGACY_1024: &str = include_str!("../../tests/fixtures/keys/k1024-pkcs1.pem");
+    const RSA_PRIVATE: &str = customauth_testkit::fixtures::keys::K2048_PKCS1;
+    const RSA_PUBLIC: &str = customauth_testkit::fixtures::keys::K2048_PUBLIC;
+    const EC_PRIVATE: &str = customauth_testkit::fixtures::keys::ES256_PRIVATE;
+    const EC_PUBLIC: &str = customauth_testkit::fixtures::keys::ES256_PUBLIC;
+    const JWKS: &str = customauth_testkit::fixtures::keys::JWKS;
+    const LEGACY_1024: &str = customauth_testkit::fixtures::keys::K1024_PKCS1;
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef-hs256";
     const API_KEY: &str = "dev-key-3f9c1a7e5b2d4086";
 
-    const V2_JWT: &str =
-        include_str!("../../tests/fixtures/events/apigw-v2-create-ticket-jwt.json");
-    const V2_BASE64: &str =
-        include_str!("../../tests/fixtures/events/apigw-v2-create-ticket-base64.json");
-    const V2_USER_INFO: &str =
-        include_str!("../../tests/fixtures/events/apigw-v2-get-user-info.json");
-    const V2_CLIENT_IP: &str =
-        include_str!("../../tests/fixtures/events/apigw-v2-get-client-ip.json");
-    const V2_NO_AUTH: &str = include_str!("../../tests/fixtures/events/apigw-v2-no-auth.json");
-    const V2_API_KEY: &str =
-        include_str!("../../tests/fixtures/events/apigw-v2-create-ticket-api-key.json");
-    const V2_LAMBDA: &str =
-        include_str!("../../tests/fixtures/events/apigw-v2-lambda-authorizer.json");
-    const FUNCTION_URL: &str =
-        include_str!("../../tests/fixtures/events/function-url-create-ticket.json");
-    const V1_COGNITO: &str =
-        include_str!("../../tests/fixtures/events/apigw-v1-create-ticket-cognito.json");
-    const V1_LAMBDA: &str =
-        include_str!("../../tests/fixtures/events/apigw-v1-lambda-authorizer.json");
-    const ALB_CREATE: &str = include_str!("../../tests/fixtures/events/alb-create-ticket.json");
-    const ALB_CLIENT_IP: &str = include_str!("../../tests/fixtures/events/alb-get-client-ip.json");
+    const V2_JWT: &str = customauth_testkit::fixtures::events::APIGW_V2_CREATE_TICKET_JWT;
+    const V2_BASE64: &str = customauth_testkit::fixtures::events::APIGW_V2_CREATE_TICKET_BASE64;
+    const V2_USER_INFO: &str = customauth_testkit::fixtures::events::APIGW_V2_GET_USER_INFO;
+    const V2_CLIENT_IP: &str = customauth_testkit::fixtures::events::APIGW_V2_GET_CLIENT_IP;
+    const V2_NO_AUTH: &str = customauth_testkit::fixtures::events::APIGW_V2_NO_AUTH;
+    const V2_API_KEY: &str = customauth_testkit::fixtures::events::APIGW_V2_CREATE_TICKET_API_KEY;
+    const V2_LAMBDA: &str = customauth_testkit::fixtures::events::APIGW_V2_LAMBDA_AUTHORIZER;
+    const FUNCTION_URL: &str = customauth_testkit::fixtures::events::FUNCTION_URL_CREATE_TICKET;
+    const V1_COGNITO: &str = customauth_testkit::fixtures::events::APIGW_V1_CREATE_TICKET_COGNITO;
+    const V1_LAMBDA: &str = customauth_testkit::fixtures::events::APIGW_V1_LAMBDA_AUTHORIZER;
+    const ALB_CREATE: &str = customauth_testkit::fixtures::events::ALB_CREATE_TICKET;
+    const ALB_CLIENT_IP: &str = customauth_testkit::fixtures::events::ALB_GET_CLIENT_IP;
 
     // ---- helpers ----
 
-    use crate::config::test_env as env;
+    use crate::env::from_pairs as env;
 
     fn auth(pairs: &[(&str, &str)]) -> CallerAuth {
         CallerAuth::from_env(&env(pairs)).expect("valid configuration")
@@ -1125,19 +1135,19 @@ mod tests {
     }
 
     fn hs256_auth() -> CallerAuth {
-        auth(&[(CALLER_AUTH_VAR, "jwt"), (JWT_SECRET_VAR, SECRET)])
+        auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_SECRET, SECRET)])
     }
 
     fn rs256_auth() -> CallerAuth {
-        auth(&[(CALLER_AUTH_VAR, "jwt"), (JWT_PUBLIC_KEY_VAR, RSA_PUBLIC)])
+        auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_PUBLIC_KEY, RSA_PUBLIC)])
     }
 
     fn es256_auth() -> CallerAuth {
-        auth(&[(CALLER_AUTH_VAR, "jwt"), (JWT_PUBLIC_KEY_VAR, EC_PUBLIC)])
+        auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_PUBLIC_KEY, EC_PUBLIC)])
     }
 
     fn jwks_auth() -> CallerAuth {
-        auth(&[(CALLER_AUTH_VAR, "jwt"), (JWT_JWKS_VAR, JWKS)])
+        auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_JWKS, JWKS)])
     }
 
     fn user_id(caller: Result<Caller, AuthError>) -> String {
@@ -1200,7 +1210,7 @@ mod tests {
         assert!(matches!(
             err,
             ConfigError::Missing {
-                var: CALLER_AUTH_VAR,
+                var: VAR_CALLER_AUTH,
                 ..
             }
         ));
@@ -1214,11 +1224,11 @@ mod tests {
         ] {
             assert!(msg.contains(word), "{msg}");
         }
-        let blank = config_err(&[(CALLER_AUTH_VAR, "  ")]);
+        let blank = config_err(&[(VAR_CALLER_AUTH, "  ")]);
         assert!(matches!(
             blank,
             ConfigError::Missing {
-                var: CALLER_AUTH_VAR,
+                var: VAR_CALLER_AUTH,
                 ..
             }
         ));
@@ -1226,17 +1236,17 @@ mod tests {
 
     #[test]
     fn unknown_mode_is_invalid() {
-        let err = config_err(&[(CALLER_AUTH_VAR, "oauth")]);
+        let err = config_err(&[(VAR_CALLER_AUTH, "oauth")]);
         assert!(matches!(
             err,
             ConfigError::Invalid {
-                var: CALLER_AUTH_VAR,
+                var: VAR_CALLER_AUTH,
                 ..
             }
         ));
         assert!(err.to_string().contains("oauth"));
         assert!(matches!(
-            config_err(&[(CALLER_AUTH_VAR, "api_key")]),
+            config_err(&[(VAR_CALLER_AUTH, "api_key")]),
             ConfigError::Invalid { .. }
         ));
     }
@@ -1244,15 +1254,15 @@ mod tests {
     #[test]
     fn none_without_allowance_is_refused_naming_both_variables() {
         for allow in [None, Some("0"), Some("true"), Some("")] {
-            let mut pairs = vec![(CALLER_AUTH_VAR, "none")];
+            let mut pairs = vec![(VAR_CALLER_AUTH, "none")];
             if let Some(allow) = allow {
-                pairs.push((ALLOW_INSECURE_NONE_VAR, allow));
+                pairs.push((VAR_ALLOW_INSECURE_NONE, allow));
             }
             let err = config_err(&pairs);
             assert!(matches!(err, ConfigError::Conflict(_)), "{allow:?}");
             let msg = err.to_string();
             assert!(
-                msg.contains(CALLER_AUTH_VAR) && msg.contains(ALLOW_INSECURE_NONE_VAR),
+                msg.contains(VAR_CALLER_AUTH) && msg.contains(VAR_ALLOW_INSECURE_NONE),
                 "{msg}"
             );
         }
@@ -1260,7 +1270,7 @@ mod tests {
 
     #[test]
     fn none_with_allowance_makes_everyone_anonymous() {
-        let auth = auth(&[(CALLER_AUTH_VAR, "none"), (ALLOW_INSECURE_NONE_VAR, "1")]);
+        let auth = auth(&[(VAR_CALLER_AUTH, "none"), (VAR_ALLOW_INSECURE_NONE, "1")]);
         assert_eq!(auth.mode(), CallerAuthMode::None);
         assert_eq!(auth.authenticate(&request(&[])), Ok(Caller::Anonymous));
         assert_eq!(auth.authenticate(&event(V2_JWT)), Ok(Caller::Anonymous));
@@ -1269,10 +1279,10 @@ mod tests {
     #[test]
     fn variables_of_another_mode_are_not_an_error() {
         let auth = auth(&[
-            (CALLER_AUTH_VAR, "gateway"),
-            (JWT_SECRET_VAR, "short"),
-            (JWT_PUBLIC_KEY_VAR, "garbage"),
-            (API_KEYS_VAR, "x,,y"),
+            (VAR_CALLER_AUTH, "gateway"),
+            (VAR_JWT_SECRET, "short"),
+            (VAR_JWT_PUBLIC_KEY, "garbage"),
+            (VAR_API_KEYS, "x,,y"),
         ]);
         assert_eq!(auth.mode(), CallerAuthMode::Gateway);
         assert_eq!(auth.user_id_claim(), "sub");
@@ -1282,8 +1292,8 @@ mod tests {
 
     fn gateway(claim: Option<&str>) -> CallerAuth {
         match claim {
-            Some(claim) => auth(&[(CALLER_AUTH_VAR, "gateway"), (USER_ID_CLAIM_VAR, claim)]),
-            None => auth(&[(CALLER_AUTH_VAR, "gateway")]),
+            Some(claim) => auth(&[(VAR_CALLER_AUTH, "gateway"), (VAR_USER_ID_CLAIM, claim)]),
+            None => auth(&[(VAR_CALLER_AUTH, "gateway")]),
         }
     }
 
@@ -1499,10 +1509,10 @@ mod tests {
 
     fn checked_auth() -> CallerAuth {
         auth(&[
-            (CALLER_AUTH_VAR, "jwt"),
-            (JWT_SECRET_VAR, SECRET),
-            (JWT_ISSUER_VAR, "https://auth.example.com/"),
-            (JWT_AUDIENCE_VAR, "api-a, api-b"),
+            (VAR_CALLER_AUTH, "jwt"),
+            (VAR_JWT_SECRET, SECRET),
+            (VAR_JWT_ISSUER, "https://auth.example.com/"),
+            (VAR_JWT_AUDIENCE, "api-a, api-b"),
         ])
     }
 
@@ -1645,9 +1655,9 @@ mod tests {
     #[test]
     fn custom_identity_claim_is_read_from_the_token() {
         let auth = auth(&[
-            (CALLER_AUTH_VAR, "jwt"),
-            (JWT_SECRET_VAR, SECRET),
-            (USER_ID_CLAIM_VAR, "customUserId"),
+            (VAR_CALLER_AUTH, "jwt"),
+            (VAR_JWT_SECRET, SECRET),
+            (VAR_USER_ID_CLAIM, "customUserId"),
         ]);
         let token =
             hs256(&json!({"sub": "auth0|99", "customUserId": "user_77", "exp": now() + 600}));
@@ -1693,7 +1703,7 @@ mod tests {
     #[test]
     fn rs256_public_key_with_literal_newlines_is_accepted() {
         let one_line = RSA_PUBLIC.trim().replace('\n', "\\n");
-        let auth = auth(&[(CALLER_AUTH_VAR, "jwt"), (JWT_PUBLIC_KEY_VAR, &one_line)]);
+        let auth = auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_PUBLIC_KEY, &one_line)]);
         let token = rs256(&claims("user_1234"), None);
         assert_eq!(
             user_id(auth.authenticate(&with_bearer(&token))),
@@ -1738,10 +1748,8 @@ mod tests {
         let token = encode(
             &Header::new(Algorithm::RS256),
             &claims("user_1234"),
-            &EncodingKey::from_rsa_pem(
-                include_str!("../../tests/fixtures/keys/k4096-pkcs8.pem").as_bytes(),
-            )
-            .expect("key"),
+            &EncodingKey::from_rsa_pem(customauth_testkit::fixtures::keys::K4096_PKCS8.as_bytes())
+                .expect("key"),
         )
         .expect("signs");
         assert_eq!(
@@ -1775,11 +1783,11 @@ mod tests {
     #[test]
     fn pem_private_key_is_refused() {
         for private in [RSA_PRIVATE, EC_PRIVATE] {
-            let err = config_err(&[(CALLER_AUTH_VAR, "jwt"), (JWT_PUBLIC_KEY_VAR, private)]);
+            let err = config_err(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_PUBLIC_KEY, private)]);
             assert!(matches!(
                 err,
                 ConfigError::Invalid {
-                    var: JWT_PUBLIC_KEY_VAR,
+                    var: VAR_JWT_PUBLIC_KEY,
                     ..
                 }
             ));
@@ -1804,19 +1812,19 @@ mod tests {
             "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----",
             &small,
         ] {
-            let err = config_err(&[(CALLER_AUTH_VAR, "jwt"), (JWT_PUBLIC_KEY_VAR, pem)]);
+            let err = config_err(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_PUBLIC_KEY, pem)]);
             assert!(
                 matches!(
                     err,
                     ConfigError::Invalid {
-                        var: JWT_PUBLIC_KEY_VAR,
+                        var: VAR_JWT_PUBLIC_KEY,
                         ..
                     }
                 ),
                 "{err}"
             );
         }
-        let err = config_err(&[(CALLER_AUTH_VAR, "jwt"), (JWT_PUBLIC_KEY_VAR, &small)]);
+        let err = config_err(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_PUBLIC_KEY, &small)]);
         assert!(err.to_string().contains("1024-bit"), "{err}");
     }
 
@@ -1859,7 +1867,7 @@ mod tests {
 
         let mut set: Value = serde_json::from_str(JWKS).expect("fixture");
         set["keys"].as_array_mut().expect("keys").truncate(1);
-        let one = auth(&[(CALLER_AUTH_VAR, "jwt"), (JWT_JWKS_VAR, &set.to_string())]);
+        let one = auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_JWKS, &set.to_string())]);
         assert_eq!(user_id(one.authenticate(&with_bearer(&token))), "user_1234");
     }
 
@@ -1875,9 +1883,9 @@ mod tests {
         );
 
         let auth = auth(&[
-            (CALLER_AUTH_VAR, "jwt"),
-            (JWT_JWKS_VAR, JWKS),
-            (JWT_AUDIENCE_VAR, "customauth-api"),
+            (VAR_CALLER_AUTH, "jwt"),
+            (VAR_JWT_JWKS, JWKS),
+            (VAR_JWT_AUDIENCE, "customauth-api"),
         ]);
         let token = rs256(
             &json!({"sub": "user_1234", "exp": now() + 600, "aud": "other-api"}),
@@ -1894,12 +1902,12 @@ mod tests {
     }
 
     fn jwks_err(doc: &Value) -> String {
-        let err = config_err(&[(CALLER_AUTH_VAR, "jwt"), (JWT_JWKS_VAR, &doc.to_string())]);
+        let err = config_err(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_JWKS, &doc.to_string())]);
         assert!(
             matches!(
                 err,
                 ConfigError::Invalid {
-                    var: JWT_JWKS_VAR,
+                    var: VAR_JWT_JWKS,
                     ..
                 }
             ),
@@ -1948,7 +1956,7 @@ mod tests {
         oaep["kid"] = json!("enc-2");
         oaep.as_object_mut().expect("object").remove("use");
         let doc = json!({"keys": [enc, oaep, ec]}).to_string();
-        let auth = auth(&[(CALLER_AUTH_VAR, "jwt"), (JWT_JWKS_VAR, &doc)]);
+        let auth = auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_JWKS, &doc)]);
         let token = rs256(&claims("user_1234"), Some("enc-1"));
         invalid(auth.authenticate(&with_bearer(&token)));
         // One usable key left: a kid-less token may use it.
@@ -1963,10 +1971,10 @@ mod tests {
 
     #[test]
     fn jwt_without_key_is_missing_naming_the_three_variables() {
-        let err = config_err(&[(CALLER_AUTH_VAR, "jwt")]);
+        let err = config_err(&[(VAR_CALLER_AUTH, "jwt")]);
         assert!(matches!(err, ConfigError::Missing { .. }));
         let msg = err.to_string();
-        for var in [JWT_SECRET_VAR, JWT_PUBLIC_KEY_VAR, JWT_JWKS_VAR] {
+        for var in [VAR_JWT_SECRET, VAR_JWT_PUBLIC_KEY, VAR_JWT_JWKS] {
             assert!(msg.contains(var), "{msg}");
         }
     }
@@ -1974,15 +1982,15 @@ mod tests {
     #[test]
     fn jwt_with_two_keys_is_a_conflict() {
         let err = config_err(&[
-            (CALLER_AUTH_VAR, "jwt"),
-            (JWT_SECRET_VAR, SECRET),
-            (JWT_JWKS_VAR, JWKS),
+            (VAR_CALLER_AUTH, "jwt"),
+            (VAR_JWT_SECRET, SECRET),
+            (VAR_JWT_JWKS, JWKS),
         ]);
         let ConfigError::Conflict(msg) = &err else {
             panic!("expected a conflict, got {err:?}");
         };
         assert!(
-            msg.contains(JWT_SECRET_VAR) && msg.contains(JWT_JWKS_VAR),
+            msg.contains(VAR_JWT_SECRET) && msg.contains(VAR_JWT_JWKS),
             "{msg}"
         );
         assert!(!msg.contains(SECRET), "{msg}");
@@ -1992,11 +2000,11 @@ mod tests {
     fn short_hs256_secret_is_refused_without_echo() {
         let short = "only-31-bytes-long-secret-12345";
         assert_eq!(short.len(), 31);
-        let err = config_err(&[(CALLER_AUTH_VAR, "jwt"), (JWT_SECRET_VAR, short)]);
+        let err = config_err(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_SECRET, short)]);
         assert!(matches!(
             err,
             ConfigError::Invalid {
-                var: JWT_SECRET_VAR,
+                var: VAR_JWT_SECRET,
                 ..
             }
         ));
@@ -2006,14 +2014,14 @@ mod tests {
     #[test]
     fn blank_audience_list_is_refused() {
         let err = config_err(&[
-            (CALLER_AUTH_VAR, "jwt"),
-            (JWT_SECRET_VAR, SECRET),
-            (JWT_AUDIENCE_VAR, " , "),
+            (VAR_CALLER_AUTH, "jwt"),
+            (VAR_JWT_SECRET, SECRET),
+            (VAR_JWT_AUDIENCE, " , "),
         ]);
         assert!(matches!(
             err,
             ConfigError::Invalid {
-                var: JWT_AUDIENCE_VAR,
+                var: VAR_JWT_AUDIENCE,
                 ..
             }
         ));
@@ -2023,7 +2031,7 @@ mod tests {
     fn debug_never_shows_secrets() {
         let text = format!("{:?}", hs256_auth());
         assert!(!text.contains(SECRET) && text.contains("HS256"), "{text}");
-        let keys = auth(&[(CALLER_AUTH_VAR, "api-key"), (API_KEYS_VAR, API_KEY)]);
+        let keys = auth(&[(VAR_CALLER_AUTH, "api-key"), (VAR_API_KEYS, API_KEY)]);
         let text = format!("{keys:?}");
         assert!(!text.contains(API_KEY), "{text}");
         let text = format!("{:?}", jwks_auth());
@@ -2034,8 +2042,8 @@ mod tests {
 
     fn api_key_auth() -> CallerAuth {
         auth(&[
-            (CALLER_AUTH_VAR, "api-key"),
-            (API_KEYS_VAR, &format!(" other-key-0000000000 , {API_KEY} ")),
+            (VAR_CALLER_AUTH, "api-key"),
+            (VAR_API_KEYS, &format!(" other-key-0000000000 , {API_KEY} ")),
         ])
     }
 
@@ -2107,13 +2115,13 @@ mod tests {
     #[test]
     fn short_api_key_is_refused_at_config_without_echo() {
         let err = config_err(&[
-            (CALLER_AUTH_VAR, "api-key"),
-            (API_KEYS_VAR, &format!("{API_KEY},short-key-123")),
+            (VAR_CALLER_AUTH, "api-key"),
+            (VAR_API_KEYS, &format!("{API_KEY},short-key-123")),
         ]);
         assert!(matches!(
             err,
             ConfigError::Invalid {
-                var: API_KEYS_VAR,
+                var: VAR_API_KEYS,
                 ..
             }
         ));
@@ -2134,12 +2142,12 @@ mod tests {
             "key with spaces in it!".to_owned(),
             "ключ-ключ-ключ-ключ".to_owned(),
         ] {
-            let err = config_err(&[(CALLER_AUTH_VAR, "api-key"), (API_KEYS_VAR, &list)]);
+            let err = config_err(&[(VAR_CALLER_AUTH, "api-key"), (VAR_API_KEYS, &list)]);
             assert!(
                 matches!(
                     err,
                     ConfigError::Invalid {
-                        var: API_KEYS_VAR,
+                        var: VAR_API_KEYS,
                         ..
                     }
                 ),
@@ -2150,11 +2158,11 @@ mod tests {
 
     #[test]
     fn api_key_mode_without_keys_is_missing() {
-        let err = config_err(&[(CALLER_AUTH_VAR, "api-key")]);
+        let err = config_err(&[(VAR_CALLER_AUTH, "api-key")]);
         assert!(matches!(
             err,
             ConfigError::Missing {
-                var: API_KEYS_VAR,
+                var: VAR_API_KEYS,
                 ..
             }
         ));

@@ -1,8 +1,11 @@
 //! # customauth
 //!
-//! Custom login tickets for Tencent CloudBase and uniCloud, byte-identical
-//! to the official `@cloudbase/node-sdk` (`app.auth().createTicket`), signed
-//! at the hardware limit with a key parsed once.
+//! Custom login tickets for Tencent CloudBase and uniCloud, as functions:
+//! createTicket, getUserInfo and getClientIP on AWS Lambda (lambda_http) or
+//! as plain HTTP servers, and the runtime middleware ([`layer`]) that any
+//! lambda_http, axum or hyper service can put in front of its own routes.
+//! The ticket core (customUserId, keys, tickets, credentials, verification)
+//! is [`customauth_core`], re-exported here.
 //!
 //! ```no_run
 //! use customauth::{CredentialsSource, CustomUserId, TicketOptions, TicketSigner};
@@ -23,33 +26,34 @@
 //! # }
 //! ```
 //!
-//! Modules: [`ticket`] (format, options, signing), [`verify`], [`user_id`]
-//! (the SDK's customUserId rule), [`key`] (RSA keys; sub-2048-bit keys take a
-//! legacy path), [`credentials`] (the console's JSON and its sources).
+//! | module        | what                                                               |
+//! |---------------|--------------------------------------------------------------------|
+//! | [`identity`]  | who is calling: the caller-auth modes (gateway, jwt, api-key, none) |
+//! | [`client_ip`] | from where: the caller's address, trusted proxies                  |
+//! | [`layer`]     | both as a tower layer, into the request's extensions               |
+//! | [`handlers`]  | the three functions                                                |
+//! | [`function`]  | the contract they implement and the one entry point, [`function::run`] |
+//! | [`http`]      | the error model, strict JSON bodies, request ids                   |
+//! | [`server`]    | Lambda runtime API or HTTP server; logging                         |
+//! | [`signer`]    | the signer of the moment, fixed or following a rotated secret      |
+//! | [`aws`]       | Secrets Manager and SSM sources (feature `aws`)                    |
 
 #![warn(missing_docs)]
 
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod client_ip;
-pub mod config;
-pub mod credentials;
-#[doc(hidden)]
-pub mod fuzzing;
+pub mod function;
 pub mod handlers;
 pub mod http;
 pub mod identity;
-pub mod key;
+pub mod layer;
 pub mod server;
-pub mod ticket;
-pub mod user_id;
-pub mod verify;
+pub mod signer;
 
-pub use config::ConfigError;
-pub use credentials::{Credentials, CredentialsError, CredentialsSource};
-pub use key::{KeyError, PublicKey, SigningKey};
-pub use ticket::{
-    Claims, InvalidOptions, Ticket, TicketError, TicketOptions, TicketSigner, now_ms,
+pub use customauth_core::{
+    Claims, ConfigError, Credentials, CredentialsError, CredentialsSource, CustomUserId,
+    InvalidOptions, InvalidUserId, KeyError, Limits, PublicKey, SigningKey, Ticket, TicketError,
+    TicketOptions, TicketSigner, TicketVerifier, VerifyError, clock, config, credentials, env,
+    json, key, now_ms, ticket, user_id,
 };
-pub use user_id::{CustomUserId, InvalidUserId};
-pub use verify::{TicketVerifier, VerifyError};

@@ -11,13 +11,14 @@ use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region};
 use customauth::aws::{
-    AwsCredentials, AwsFetchSettings, SignerHandle, fetch_secret_string, load_credentials_with,
+    AwsCredentials, AwsFetchSettings, fetch_secret_string, load_credentials_with, load_signer,
 };
+use customauth::signer::SignerHandle;
 use customauth::{CredentialsError, CredentialsSource, CustomUserId, TicketOptions, now_ms};
 use customauth_testkit::{MotoServer, free_port};
 
-const KEY_1: &str = include_str!("../../tests/fixtures/keys/k2048-pkcs8.pem");
-const KEY_2: &str = include_str!("../../tests/fixtures/keys/k2048-pkcs1.pem");
+const KEY_1: &str = customauth_testkit::fixtures::keys::K2048_PKCS8;
+const KEY_2: &str = customauth_testkit::fixtures::keys::K2048_PKCS1;
 const REGION: &str = "us-east-1";
 /// How long any test waits for something that should take a few seconds
 /// before declaring a hang. Not a timing assertion.
@@ -151,7 +152,7 @@ async fn secrets_manager_json_loads_and_signs() {
         ("kid-1", "env-1")
     );
 
-    let handle = within(SignerHandle::load(&source, Some("env-1"), &moto.settings()))
+    let handle = within(load_signer(&source, Some("env-1"), &moto.settings()))
         .await
         .expect("loads");
     assert!(
@@ -175,7 +176,7 @@ async fn ssm_secure_string_loads() {
         .expect("put parameter in moto");
     let source = CredentialsSource::SsmParameter("/customauth/creds".to_owned());
 
-    let handle = within(SignerHandle::load(&source, None, &moto.settings()))
+    let handle = within(load_signer(&source, None, &moto.settings()))
         .await
         .expect("loads");
     assert_eq!(handle.current().key_id(), "kid-ssm");
@@ -250,7 +251,7 @@ async fn unusable_key_in_secret_fails_naming_the_source() {
         &console_json("kid-1", not_a_key, "env-1"),
     )
     .await;
-    let err = within(SignerHandle::load(
+    let err = within(load_signer(
         &secret("customauth/cert"),
         None,
         &moto.settings(),
@@ -270,7 +271,7 @@ async fn env_mismatch_fails() {
     let moto = Moto::start();
     moto.create_secret("customauth/creds", &console_json("kid-1", KEY_1, "env-1"))
         .await;
-    let err = within(SignerHandle::load(
+    let err = within(load_signer(
         &secret("customauth/creds"),
         Some("env-2"),
         &moto.settings(),
@@ -320,7 +321,7 @@ async fn rotation_switches_to_the_new_key_and_survives_bad_updates() {
         refresh_interval: Duration::from_secs(1),
         ..moto.settings()
     };
-    let handle = within(SignerHandle::load(
+    let handle = within(load_signer(
         &secret("customauth/creds"),
         Some("env-1"),
         &settings,
@@ -363,7 +364,7 @@ async fn source_down_after_start_keeps_the_current_key() {
         ..moto.settings()
     };
     let source = secret("customauth/creds");
-    let handle = within(SignerHandle::load(&source, None, &settings))
+    let handle = within(load_signer(&source, None, &settings))
         .await
         .expect("loads");
     drop(moto);
@@ -374,7 +375,7 @@ async fn source_down_after_start_keeps_the_current_key() {
 
     // A cold start now fails, bounded.
     let start = Instant::now();
-    let err = within(SignerHandle::load(&source, None, &settings))
+    let err = within(load_signer(&source, None, &settings))
         .await
         .unwrap_err();
     println!("moto stopped: failed after {:?}: {err}", start.elapsed());
@@ -415,7 +416,7 @@ async fn silent_server_fails_bounded() {
         }
     });
     let start = Instant::now();
-    let err = within(SignerHandle::load(
+    let err = within(load_signer(
         &CredentialsSource::SsmParameter("/customauth/creds".to_owned()),
         None,
         &settings_for(&endpoint),

@@ -22,23 +22,23 @@ use base64::alphabet;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use customauth::identity::{
-    AuthError, Caller, CallerAuth, JWT_JWKS_VAR, JWT_PUBLIC_KEY_VAR, JWT_SECRET_VAR,
-    MAX_CREDENTIAL_BYTES, USER_ID_CLAIM_VAR,
+    AuthError, Caller, CallerAuth, MAX_CREDENTIAL_BYTES, VAR_JWT_JWKS, VAR_JWT_PUBLIC_KEY,
+    VAR_JWT_SECRET, VAR_USER_ID_CLAIM,
 };
 use customauth::ticket::HEADER_JSON;
-use customauth::verify::MAX_TICKET_LEN;
+use customauth::ticket::MAX_TICKET_LEN;
 use customauth::{
     CustomUserId, SigningKey, TicketOptions, TicketSigner, TicketVerifier, VerifyError,
 };
 use lambda_http::http::HeaderValue;
 use lambda_http::{Body, Request};
 
-const RSA_PRIVATE: &str = include_str!("../../tests/fixtures/keys/k2048-pkcs1.pem");
-const RSA_OTHER: &str = include_str!("../../tests/fixtures/keys/k2048-pkcs8.pem");
-const RSA_PUBLIC: &str = include_str!("../../tests/fixtures/keys/k2048-public.pem");
-const EC_PRIVATE: &str = include_str!("../../tests/fixtures/keys/es256-private.pem");
-const EC_PUBLIC: &str = include_str!("../../tests/fixtures/keys/es256-public.pem");
-const JWKS: &str = include_str!("../../tests/fixtures/keys/jwks.json");
+const RSA_PRIVATE: &str = customauth_testkit::fixtures::keys::K2048_PKCS1;
+const RSA_OTHER: &str = customauth_testkit::fixtures::keys::K2048_PKCS8;
+const RSA_PUBLIC: &str = customauth_testkit::fixtures::keys::K2048_PUBLIC;
+const EC_PRIVATE: &str = customauth_testkit::fixtures::keys::ES256_PRIVATE;
+const EC_PUBLIC: &str = customauth_testkit::fixtures::keys::ES256_PUBLIC;
+const JWKS: &str = customauth_testkit::fixtures::keys::JWKS;
 
 // ---------------------------------------------------------------------------
 // Signing and encoding helpers (shared by tickets and JWTs)
@@ -673,19 +673,19 @@ fn jwt_auth(extra: &[(&str, &str)]) -> CallerAuth {
 }
 
 fn hs_auth() -> CallerAuth {
-    jwt_auth(&[(JWT_SECRET_VAR, SECRET)])
+    jwt_auth(&[(VAR_JWT_SECRET, SECRET)])
 }
 
 fn rs_auth() -> CallerAuth {
-    jwt_auth(&[(JWT_PUBLIC_KEY_VAR, RSA_PUBLIC)])
+    jwt_auth(&[(VAR_JWT_PUBLIC_KEY, RSA_PUBLIC)])
 }
 
 fn es_auth() -> CallerAuth {
-    jwt_auth(&[(JWT_PUBLIC_KEY_VAR, EC_PUBLIC)])
+    jwt_auth(&[(VAR_JWT_PUBLIC_KEY, EC_PUBLIC)])
 }
 
 fn jwks_auth() -> CallerAuth {
-    jwt_auth(&[(JWT_JWKS_VAR, JWKS)])
+    jwt_auth(&[(VAR_JWT_JWKS, JWKS)])
 }
 
 fn hs256(message: &[u8]) -> Vec<u8> {
@@ -1182,8 +1182,8 @@ fn jwt_duplicate_sub_is_refused() {
 #[test]
 fn jwt_duplicate_custom_identity_claim_is_refused() {
     let auth = jwt_auth(&[
-        (JWT_SECRET_VAR, SECRET),
-        (USER_ID_CLAIM_VAR, "customUserId"),
+        (VAR_JWT_SECRET, SECRET),
+        (VAR_USER_ID_CLAIM, "customUserId"),
     ]);
     let exp = now_s() + 600;
     let honest = format!(r#"{{"sub":"auth0|1","customUserId":"user_1234","exp":{exp}}}"#);

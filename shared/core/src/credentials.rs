@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use crate::config::var;
+use crate::env::var;
 use crate::key::KeyError;
 
 /// Path of a credentials JSON file.
@@ -406,6 +406,18 @@ impl CredentialsSource {
         }
     }
 
+    /// How errors and logs name this source: the file's path, the variable,
+    /// or the secret or parameter's name (never a value).
+    pub fn origin(&self) -> String {
+        match self {
+            Self::File(path) => format!("credentials file {}", path.display()),
+            Self::Inline(_) => VAR_INLINE.to_owned(),
+            Self::Split(_) => "TCB_CUSTOM_LOGIN_*".to_owned(),
+            Self::SecretsManager(id) => format!("Secrets Manager secret {id}"),
+            Self::SsmParameter(name) => format!("SSM parameter {name}"),
+        }
+    }
+
     /// Whether loading needs AWS (Secrets Manager or SSM).
     pub fn is_remote(&self) -> bool {
         matches!(self, Self::SecretsManager(_) | Self::SsmParameter(_))
@@ -421,13 +433,9 @@ impl CredentialsSource {
             Self::File(path) => Credentials::from_file(path),
             Self::Inline(json) => Credentials::from_json(json, VAR_INLINE),
             Self::Split(creds) => Ok(creds.clone()),
-            Self::SecretsManager(id) => Err(CredentialsError::Remote {
-                origin: format!("Secrets Manager secret {id}"),
-                message: "needs the AWS loader".into(),
-            }),
-            Self::SsmParameter(name) => Err(CredentialsError::Remote {
-                origin: format!("SSM parameter {name}"),
-                message: "needs the AWS loader".into(),
+            Self::SecretsManager(_) | Self::SsmParameter(_) => Err(CredentialsError::Remote {
+                origin: self.origin(),
+                message: "needs the AWS loader (the `aws` feature of customauth)".into(),
             }),
         }
     }
@@ -437,9 +445,9 @@ impl CredentialsSource {
 mod tests {
     use super::*;
 
-    const PEM: &str = include_str!("../../tests/fixtures/keys/k2048-pkcs1.pem");
+    const PEM: &str = customauth_testkit::fixtures::keys::K2048_PKCS1;
 
-    use crate::config::test_env as env;
+    use crate::env::from_pairs as env;
 
     fn json() -> String {
         serde_json::json!({"private_key_id": "kid", "private_key": PEM, "env_id": "env-1"})

@@ -16,11 +16,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
-use crate::http::describe_json_error;
-use crate::key::PublicKey;
-use crate::ticket::{
+use super::claims::{
     Claims, HEADER_B64, HEADER_JSON, KEY_ID_SEPARATOR, MAX_SAFE_INTEGER, TICKET_LIFETIME_MS,
 };
+use crate::json::describe_json_error;
+use crate::key::PublicKey;
 use crate::user_id::{CustomUserId, InvalidUserId};
 
 /// Clock skew tolerated on `exp` and `iat`: 30 seconds.
@@ -236,14 +236,15 @@ fn decode_segment(segment: &str, what: &'static str) -> Result<Vec<u8>, VerifyEr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use customauth_testkit::fixtures::keys;
+
     use crate::key::SigningKey;
     use crate::ticket::{TicketOptions, TicketSigner};
 
     const NOW: u64 = 1_700_000_000_123;
 
     fn signer() -> TicketSigner {
-        let key = SigningKey::from_pem(include_str!("../../tests/fixtures/keys/k2048-pkcs1.pem"))
-            .expect("parses");
+        let key = SigningKey::from_pem(keys::K2048_PKCS1).expect("parses");
         TicketSigner::new("kid-1", "env-1", key)
     }
 
@@ -358,8 +359,7 @@ mod tests {
         let other = TicketSigner::new(
             "kid-1",
             "env-2",
-            SigningKey::from_pem(include_str!("../../tests/fixtures/keys/k2048-pkcs1.pem"))
-                .expect("parses"),
+            SigningKey::from_pem(keys::K2048_PKCS1).expect("parses"),
         );
         let t = other
             .sign(&uid(), TicketOptions::default(), NOW)
@@ -488,8 +488,7 @@ mod tests {
 
     #[test]
     fn one_thousand_twenty_four_bit_tickets_verify() {
-        let key = SigningKey::from_pem(include_str!("../../tests/fixtures/keys/k1024-pkcs1.pem"))
-            .expect("parses");
+        let key = SigningKey::from_pem(keys::K1024_PKCS1).expect("parses");
         let s = TicketSigner::new("legacy", "env", key);
         let t = s
             .sign(&uid(), TicketOptions::default(), NOW)

@@ -4,8 +4,9 @@
 //! Not part of the API. Each function takes arbitrary bytes, returns quietly
 //! when they are uninteresting, and panics only when the code under test
 //! panics or one of the invariants written next to it breaks. Fixtures (the
-//! throwaway test keys under `tests/fixtures/keys`) are embedded with
-//! `include_str!` and built once, so a run does no file I/O.
+//! throwaway test keys under `tests/fixtures/keys`) are the embedded
+//! [`fixtures`](crate::fixtures) constants, built once, so a run does no file
+//! I/O.
 //!
 //! | target             | feeds                                             | beyond "no panic"                                                    |
 //! |--------------------|---------------------------------------------------|----------------------------------------------------------------------|
@@ -13,28 +14,29 @@
 //! | [`credentials_json`] | [`Credentials::from_json`], then the key parser | no key material in errors or `Debug`; `to_json` round-trips          |
 //! | [`verify_ticket`]  | [`TicketVerifier::verify`]                        | nothing verifies but the SDK vectors' own tickets                   |
 //! | [`bearer_jwt`]     | [`CallerAuth::authenticate`] in jwt mode          | no token authenticates (HS256 secret, RS256 PEM, JWKS)               |
-//! | [`request`]        | a Lambda event through the three handlers         | never a 5xx; every ticket issued verifies                            |
+//! | [`request`]        | a Lambda event through the three functions' services | never a 5xx; every ticket issued verifies                         |
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use lambda_http::http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::{Body, Context, Request, RequestExt as _, Response};
 use serde_json::Value;
 
-use crate::client_ip::TrustedProxies;
-use crate::credentials::{Credentials, CredentialsError};
-use crate::handlers::{GetClientIp, GetUserInfo};
-use crate::http::INVALID_BODY_MARKER;
-use crate::identity::CallerAuth;
-use crate::key::{KeyError, MIN_BITS, SigningKey};
-use crate::ticket::TicketSigner;
-use crate::user_id::{CustomUserId, InvalidUserId, MAX_LEN, MIN_LEN, is_allowed_byte};
-use crate::verify::TicketVerifier;
+use customauth::client_ip::TrustedProxies;
+use customauth::credentials::{Credentials, CredentialsError};
+use customauth::function::service;
+use customauth::handlers::{CreateTicket, GetClientIp, GetUserInfo};
+use customauth::http::INVALID_BODY_MARKER;
+use customauth::identity::CallerAuth;
+use customauth::key::{KeyError, MIN_BITS, SigningKey};
+use customauth::signer::SignerHandle;
+use customauth::ticket::{Limits, TicketSigner, TicketVerifier};
+use customauth::user_id::{CustomUserId, InvalidUserId, MAX_LEN, MIN_LEN, is_allowed_byte};
+use tower::ServiceExt as _;
+use tower::util::BoxCloneSyncService;
 
-const K2048_PKCS1: &str = include_str!("../../tests/fixtures/keys/k2048-pkcs1.pem");
-const K2048_PUBLIC: &str = include_str!("../../tests/fixtures/keys/k2048-public.pem");
-const JWKS: &str = include_str!("../../tests/fixtures/keys/jwks.json");
-const TICKETS: &str = include_str!("../../tests/fixtures/tickets.json");
+use crate::fixtures::TICKETS;
+use crate::fixtures::keys::{JWKS, K2048_PKCS1, K2048_PUBLIC};
 
 /// `origin` passed to [`Credentials::from_json`].
 const ORIGIN: &str = "fuzz input";
@@ -391,13 +393,25 @@ pub fn bearer_jwt(data: &[u8]) {
 // ---------------------------------------------------------------------------
 // request
 
+type FunctionService = BoxCloneSyncService<Request, Response<Body>, std::convert::Infallible>;
+
 struct Functions {
     runtime: tokio::runtime::Runtime,
     /// createTicket and a verifier for the tickets it signs.
-    #[cfg(feature = "aws")]
-    create_ticket: (crate::handlers::CreateTicket, TicketVerifier),
-    get_user_info: GetUserInfo,
-    get_client_ip: GetClientIp,
+    create_ticket: (FunctionService, TicketVerifier),
+    get_user_info: FunctionService,
+    get_client_ip: FunctionService,
+}
+
+impl Functions {
+    /// What `function` (its whole service: method check, identity layer,
+    /// handler) answers to `request`.
+    fn answer(&self, function: &FunctionService, request: Request) -> Response<Body> {
+        match self.runtime.block_on(function.clone().oneshot(request)) {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
 }
 
 /// The three functions in gateway mode (the identity is whatever authorizer
@@ -412,39 +426,42 @@ static FUNCTIONS: LazyLock<Functions> = LazyLock::new(|| {
         runtime: tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("a current-thread runtime"),
-        #[cfg(feature = "aws")]
         create_ticket: {
             let key = SigningKey::from_pem(K2048_PKCS1).expect("fixture key parses");
             let signer = TicketSigner::new("fuzz-kid", "fuzz-env", key);
             let verifier = signer.verifier();
-            let handler = crate::handlers::CreateTicket::new(
-                crate::aws::SignerHandle::fixed(signer),
+            let handler = CreateTicket::new(
+                SignerHandle::fixed(signer),
                 gateway(),
-                crate::handlers::Limits::default(),
+                Limits::default(),
                 TrustedProxies::none(),
             );
-            (handler, verifier)
+            (service(Arc::new(handler)), verifier)
         },
-        get_user_info: GetUserInfo::new(gateway()).expect("gateway mode serves getUserInfo"),
-        get_client_ip: GetClientIp::new(
+        get_user_info: service(Arc::new(
+            GetUserInfo::new(gateway(), TrustedProxies::none())
+                .expect("gateway mode serves getUserInfo"),
+        )),
+        get_client_ip: service(Arc::new(GetClientIp::new(
             TrustedProxies::parse("10.0.0.0/8, 130.176.0.0/16, 2001:db8::/32")
                 .expect("trusted proxies"),
-        ),
+        ))),
     }
 });
 
 /// Arbitrary bytes as a Lambda event, the way the Lambda adapter
 /// (`server::serve_lambda`) takes them: JSON, [`prepare_event`], then
 /// lambda_http's `LambdaRequest`; events it refuses end there (an invocation
-/// error, not a response). The request then goes to createTicket (built
-/// with the `aws` feature), getUserInfo and getClientIP.
+/// error, not a response). The request then goes to createTicket,
+/// getUserInfo and getClientIP, each through its whole service
+/// ([`customauth::function::service`]).
 ///
 /// Never a panic and never a 5xx; every answer is a JSON body. A ticket that
 /// createTicket issues verifies, for the customUserId it reports; a user
 /// getUserInfo reports has a valid customUserId; getClientIP's address is
 /// empty or an IP address.
 ///
-/// [`prepare_event`]: crate::server::prepare_event
+/// [`prepare_event`]: customauth::server::prepare_event
 pub fn request(data: &[u8]) {
     let Ok(event) = serde_json::from_slice::<Value>(data) else {
         return;
@@ -453,7 +470,8 @@ pub fn request(data: &[u8]) {
     // As the Lambda adapter does: prepare_event (sanitize, prove the
     // conversion cannot panic), then lambda_http's conversion. The event is
     // prepared once per handler: a LambdaRequest cannot be cloned.
-    let prepare = || allowing_caught_panics(|| crate::server::prepare_event(event.clone())).ok();
+    let prepare =
+        || allowing_caught_panics(|| customauth::server::prepare_event(event.clone())).ok();
     let Some(first) = prepare() else {
         return;
     };
@@ -466,12 +484,11 @@ pub fn request(data: &[u8]) {
         Request::from(prepared).with_lambda_context(Context::default())
     };
 
-    #[cfg(feature = "aws")]
     {
         let (create_ticket, verifier) = &functions.create_ticket;
         let request = next_request();
         let marked_invalid = request.headers().contains_key(INVALID_BODY_MARKER);
-        let response = functions.runtime.block_on(create_ticket.handle(request));
+        let response = functions.answer(create_ticket, request);
         let body = json_answer("createTicket", &response);
         if response.status() == StatusCode::OK {
             assert!(
@@ -480,7 +497,7 @@ pub fn request(data: &[u8]) {
             );
             let ticket = body["ticket"].as_str().expect("createTicket: ticket");
             let claims = verifier
-                .verify(ticket, crate::ticket::now_ms())
+                .verify(ticket, customauth::now_ms())
                 .expect("createTicket: the ticket issued verifies");
             assert_eq!(
                 body["customUserId"],
@@ -490,9 +507,7 @@ pub fn request(data: &[u8]) {
         }
     }
 
-    let response = functions
-        .runtime
-        .block_on(functions.get_user_info.handle(next_request()));
+    let response = functions.answer(&functions.get_user_info, next_request());
     let body = json_answer("getUserInfo", &response);
     if response.status() == StatusCode::OK {
         let id = body["customUserId"].as_str().unwrap_or_default();
@@ -503,9 +518,7 @@ pub fn request(data: &[u8]) {
         assert_eq!(body["isAnonymous"], false, "getUserInfo: isAnonymous");
     }
 
-    let response = functions
-        .runtime
-        .block_on(functions.get_client_ip.handle(next_request()));
+    let response = functions.answer(&functions.get_client_ip, next_request());
     let body = json_answer("getClientIp", &response);
     if response.status() == StatusCode::OK {
         let ip = body["ip"].as_str().expect("getClientIp: ip");

@@ -294,14 +294,14 @@ impl PublicKey {
 mod tests {
     use super::*;
 
-    const K1024: &str = include_str!("../../tests/fixtures/keys/k1024-pkcs1.pem");
-    const K2048_1: &str = include_str!("../../tests/fixtures/keys/k2048-pkcs1.pem");
-    const K2048_8: &str = include_str!("../../tests/fixtures/keys/k2048-pkcs8.pem");
-    const K4096: &str = include_str!("../../tests/fixtures/keys/k4096-pkcs8.pem");
+    const K1024: &str = customauth_testkit::fixtures::keys::K1024_PKCS1;
+    const K2048_1: &str = customauth_testkit::fixtures::keys::K2048_PKCS1;
+    const K2048_8: &str = customauth_testkit::fixtures::keys::K2048_PKCS8;
+    const K4096: &str = customauth_testkit::fixtures::keys::K4096_PKCS8;
     // Made with `openssl genrsa 512 | openssl pkcs8 -topk8 -nocrypt` (refused size).
-    const K512: &str = include_str!("../../tests/fixtures/keys/k512-pkcs8.pem");
+    const K512: &str = customauth_testkit::fixtures::keys::K512_PKCS8;
     // Made with `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`.
-    const EC: &str = include_str!("../../tests/fixtures/keys/ec-p256-pkcs8.pem");
+    const EC: &str = customauth_testkit::fixtures::keys::EC_P256_PKCS8;
 
     #[test]
     fn fixture_keys_parse_with_expected_sizes_and_paths() {

@@ -202,7 +202,7 @@ mod tests {
     #[test]
     fn every_sdk_vector_agrees() {
         let vectors: Vec<Vector> =
-            serde_json::from_str(include_str!("../../tests/fixtures/custom-user-ids.json"))
+            serde_json::from_str(customauth_testkit::fixtures::CUSTOM_USER_IDS)
                 .expect("fixture parses");
         assert!(vectors.len() >= 30);
         for v in vectors {

@@ -1,24 +1,15 @@
 //! Ticket signing through the public API, per key size.
 //!
-//! `cargo bench -p customauth --bench sign`; `make bench` puts these beside
+//! `cargo bench -p customauth-core --bench sign`; `make bench` puts these beside
 //! `openssl speed` and the official SDK.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use customauth::{CustomUserId, SigningKey, TicketOptions, TicketSigner};
+use customauth_core::{CustomUserId, SigningKey, TicketOptions, TicketSigner};
 
 const KEYS: [(&str, &str); 3] = [
-    (
-        "rsa1024",
-        include_str!("../../tests/fixtures/keys/k1024-pkcs1.pem"),
-    ),
-    (
-        "rsa2048",
-        include_str!("../../tests/fixtures/keys/k2048-pkcs1.pem"),
-    ),
-    (
-        "rsa4096",
-        include_str!("../../tests/fixtures/keys/k4096-pkcs8.pem"),
-    ),
+    ("rsa1024", customauth_testkit::fixtures::keys::K1024_PKCS1),
+    ("rsa2048", customauth_testkit::fixtures::keys::K2048_PKCS1),
+    ("rsa4096", customauth_testkit::fixtures::keys::K4096_PKCS8),
 ];
 
 fn sign(c: &mut Criterion) {

@@ -1,0 +1,248 @@
+//! createTicket: `POST`, signs a ticket for the verified caller.
+
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+
+use super::{API_KEYS, CALLER_AUTH, CLIENT_IP, CREDENTIALS, LIMITS, SERVER};
+use crate::client_ip::TrustedProxies;
+use crate::config::ConfigError;
+use crate::credentials::{CredentialsSource, VAR_ENV};
+use crate::env::var;
+use crate::function::{Function, Variable};
+use crate::http::{ApiError, RequestId, json_body, json_response, present};
+use crate::identity::{Caller, CallerAuth, VAR_API_KEYS};
+use crate::layer::{ClientIp, IdentityLayer};
+use crate::signer::SignerHandle;
+use crate::ticket::{Limits, MAX_SAFE_INTEGER, TicketOptions};
+use crate::user_id::CustomUserId;
+
+/// Secrets Manager secret holding the API keys (comma-separated), an
+/// alternative to `CUSTOMAUTH_API_KEYS` that keeps them out of the
+/// function's configuration.
+pub const VAR_API_KEYS_SECRET_ID: &str = "CUSTOMAUTH_API_KEYS_SECRET_ID";
+
+/// createTicket: `POST`, signs a ticket for the verified caller.
+#[derive(Debug)]
+pub struct CreateTicket {
+    signer: SignerHandle,
+    limits: Limits,
+    identity: IdentityLayer,
+}
+
+impl CreateTicket {
+    /// The state from its parts.
+    pub fn new(
+        signer: SignerHandle,
+        auth: CallerAuth,
+        limits: Limits,
+        proxies: TrustedProxies,
+    ) -> Self {
+        Self {
+            signer,
+            limits,
+            identity: IdentityLayer::new(auth, proxies),
+        }
+    }
+}
+
+/// createTicket's request body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CreateTicketRequest {
+    #[serde(default, deserialize_with = "present")]
+    custom_user_id: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    refresh: Option<serde_json::Number>,
+    #[serde(default, deserialize_with = "present")]
+    expire: Option<serde_json::Number>,
+}
+
+/// createTicket's answer.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateTicketResponse<'a> {
+    ticket: &'a str,
+    custom_user_id: &'a str,
+    refresh: u64,
+    expire: u64,
+}
+
+/// A JSON integer field: present, a non-negative integer within 2^53 - 1.
+fn integer_field(value: Option<serde_json::Number>, name: &str) -> Result<Option<u64>, ApiError> {
+    match value {
+        None => Ok(None),
+        Some(n) => n
+            .as_u64()
+            .filter(|v| *v <= MAX_SAFE_INTEGER)
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "INVALID_OPTIONS",
+                    format!("{name} must be a positive integer of milliseconds, at most 2^53 - 1"),
+                )
+            }),
+    }
+}
+
+impl Function for CreateTicket {
+    const NAME: &'static str = "create-ticket";
+    const ABOUT: &'static str = "createTicket: POST {\"customUserId\"?, \"refresh\"?, \"expire\"?} -> \
+                                 {\"ticket\", ...} for the verified caller";
+    const METHODS: &'static [Method] = &[Method::POST];
+    const ALLOW: &'static str = "POST";
+    const VARIABLES: &'static [&'static [Variable]] = &[
+        CREDENTIALS,
+        CALLER_AUTH,
+        API_KEYS,
+        LIMITS,
+        CLIENT_IP,
+        SERVER,
+    ];
+
+    /// Reads the configuration and loads the key, once.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the variable at fault, or the credentials
+    /// error (source down, malformed, env mismatch).
+    async fn from_env(env: &(impl Fn(&str) -> Option<String> + Sync)) -> Result<Self, ConfigError> {
+        #[cfg(feature = "aws")]
+        let settings = crate::aws::AwsFetchSettings::from_env(env)?;
+        #[cfg(not(feature = "aws"))]
+        let settings = ();
+        let auth = caller_auth_from_env(env, &settings).await?;
+        let limits = Limits::from_env(env)?;
+        let proxies = TrustedProxies::from_env(env)?;
+        let source = CredentialsSource::from_env(env)?;
+        let expected_env = var(env, VAR_ENV);
+        let signer = signer(&source, expected_env.as_deref(), &settings).await?;
+        Ok(Self::new(signer, auth, limits, proxies))
+    }
+
+    fn identity(&self) -> IdentityLayer {
+        self.identity.clone()
+    }
+
+    async fn call(&self, req: Request) -> Result<Response<Body>, ApiError> {
+        let caller = req
+            .extensions()
+            .get::<Caller>()
+            .ok_or_else(|| ApiError::Unauthorized("no caller credentials".into()))?;
+        let body: CreateTicketRequest = json_body(&req)?;
+        let named = body
+            .custom_user_id
+            .as_deref()
+            .map(CustomUserId::parse)
+            .transpose()?;
+        let uid = match caller {
+            Caller::User(user) => match named {
+                Some(named) if named != user.user_id => {
+                    return Err(ApiError::Forbidden(
+                        "customUserId must be the caller's own identity".into(),
+                    ));
+                }
+                _ => user.user_id.clone(),
+            },
+            Caller::Backend | Caller::Anonymous => named.ok_or_else(|| {
+                ApiError::bad_request(
+                    "INVALID_CUSTOM_USER_ID",
+                    "customUserId is required in this caller-auth mode",
+                )
+            })?,
+        };
+        let options = TicketOptions {
+            refresh: integer_field(body.refresh, "refresh")?,
+            expire: integer_field(body.expire, "expire")?,
+        };
+        let signer = self.signer.current();
+        let ticket = signer.sign_within(&uid, options, &self.limits, crate::now_ms())?;
+        let claims = ticket.claims();
+        let ip = match req.extensions().get::<ClientIp>() {
+            Some(ClientIp(Some(ip))) => ip.to_string(),
+            _ => String::new(),
+        };
+        let request_id = req.extensions().get::<RequestId>().map_or("", |id| &id.0);
+        tracing::info!(
+            target: "customauth::audit",
+            event = "ticket_issued",
+            request_id,
+            custom_user_id = %uid,
+            client_ip = %ip,
+            key_id = signer.key_id(),
+            expire = claims.expire,
+            refresh = claims.refresh,
+            exp = claims.exp,
+            "ticket issued"
+        );
+        Ok(json_response(
+            StatusCode::OK,
+            &CreateTicketResponse {
+                ticket: ticket.as_str(),
+                custom_user_id: uid.as_str(),
+                refresh: claims.refresh,
+                expire: claims.expire,
+            },
+        ))
+    }
+}
+
+/// The caller check, with API keys fetched from Secrets Manager when
+/// `CUSTOMAUTH_API_KEYS_SECRET_ID` names them.
+#[cfg(feature = "aws")]
+async fn caller_auth_from_env(
+    env: &(impl Fn(&str) -> Option<String> + Sync),
+    settings: &crate::aws::AwsFetchSettings,
+) -> Result<CallerAuth, ConfigError> {
+    let Some(secret_id) = var(env, VAR_API_KEYS_SECRET_ID) else {
+        return CallerAuth::from_env(env);
+    };
+    if var(env, VAR_API_KEYS).is_some() {
+        return Err(ConfigError::Conflict(format!(
+            "{VAR_API_KEYS} and {VAR_API_KEYS_SECRET_ID} are both set; set one"
+        )));
+    }
+    let keys = crate::aws::fetch_secret_string(&secret_id, settings).await?;
+    let with_keys = |k: &str| {
+        if k == VAR_API_KEYS {
+            Some(keys.to_string())
+        } else {
+            env(k)
+        }
+    };
+    CallerAuth::from_env(&with_keys)
+}
+
+/// The caller check; API keys from AWS need the `aws` feature.
+#[cfg(not(feature = "aws"))]
+async fn caller_auth_from_env(
+    env: &(impl Fn(&str) -> Option<String> + Sync),
+    (): &(),
+) -> Result<CallerAuth, ConfigError> {
+    if var(env, VAR_API_KEYS_SECRET_ID).is_some() {
+        return Err(ConfigError::Conflict(format!(
+            "{VAR_API_KEYS_SECRET_ID} needs AWS support, which this build does not have \
+             (the `aws` feature); set {VAR_API_KEYS} instead"
+        )));
+    }
+    CallerAuth::from_env(env)
+}
+
+/// The signer: fixed for local sources, refreshed from AWS for remote ones.
+#[cfg(feature = "aws")]
+async fn signer(
+    source: &CredentialsSource,
+    expected_env: Option<&str>,
+    settings: &crate::aws::AwsFetchSettings,
+) -> Result<SignerHandle, ConfigError> {
+    Ok(crate::aws::load_signer(source, expected_env, settings).await?)
+}
+
+/// The signer of a local source; AWS sources need the `aws` feature.
+#[cfg(not(feature = "aws"))]
+async fn signer(
+    source: &CredentialsSource,
+    expected_env: Option<&str>,
+    (): &(),
+) -> Result<SignerHandle, ConfigError> {
+    Ok(SignerHandle::local(source, expected_env)?)
+}

@@ -1,0 +1,71 @@
+//! getUserInfo: `GET` or `POST`, the verified caller in the SDK's shape.
+
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+
+use super::{CALLER_AUTH, CLIENT_IP, SERVER};
+use crate::client_ip::TrustedProxies;
+use crate::config::ConfigError;
+use crate::function::{Function, Variable};
+use crate::http::{ApiError, json_response};
+use crate::identity::{Caller, CallerAuth, CallerAuthMode, UserInfo};
+use crate::layer::IdentityLayer;
+
+/// getUserInfo: `GET` or `POST`, the verified caller in the SDK's shape.
+#[derive(Debug)]
+pub struct GetUserInfo {
+    identity: IdentityLayer,
+}
+
+impl GetUserInfo {
+    /// The state from a caller check.
+    ///
+    /// # Errors
+    /// [`ConfigError::Conflict`] for `api-key` mode, which verifies a backend,
+    /// not a user.
+    pub fn new(auth: CallerAuth, proxies: TrustedProxies) -> Result<Self, ConfigError> {
+        if auth.mode() == CallerAuthMode::ApiKey {
+            return Err(ConfigError::Conflict(
+                "get-user-info needs CUSTOMAUTH_CALLER_AUTH=gateway or jwt: an API key names a backend, not a user".into(),
+            ));
+        }
+        Ok(Self {
+            identity: IdentityLayer::new(auth, proxies),
+        })
+    }
+}
+
+impl Function for GetUserInfo {
+    const NAME: &'static str = "get-user-info";
+    const ABOUT: &'static str = "getUserInfo: GET or POST -> the verified caller as \
+                                 {\"openId\", \"appId\", \"uid\", \"customUserId\", \"isAnonymous\"}";
+    const METHODS: &'static [Method] = &[Method::GET, Method::POST];
+    const ALLOW: &'static str = "GET, POST";
+    const VARIABLES: &'static [&'static [Variable]] = &[CALLER_AUTH, CLIENT_IP, SERVER];
+
+    /// Reads the caller-auth settings, once.
+    ///
+    /// # Errors
+    /// As [`CallerAuth::from_env`] and [`GetUserInfo::new`].
+    async fn from_env(env: &(impl Fn(&str) -> Option<String> + Sync)) -> Result<Self, ConfigError> {
+        Self::new(CallerAuth::from_env(env)?, TrustedProxies::from_env(env)?)
+    }
+
+    fn identity(&self) -> IdentityLayer {
+        self.identity.clone()
+    }
+
+    async fn call(&self, req: Request) -> Result<Response<Body>, ApiError> {
+        let info = match req.extensions().get::<Caller>() {
+            Some(Caller::User(user)) => user.info.clone(),
+            Some(Caller::Anonymous) => UserInfo {
+                is_anonymous: true,
+                ..UserInfo::default()
+            },
+            Some(Caller::Backend) | None => {
+                return Err(ApiError::Unauthorized("no user identity".into()));
+            }
+        };
+        Ok(json_response(StatusCode::OK, &info))
+    }
+}

@@ -1,0 +1,118 @@
+//! The three HTTP functions: createTicket, getUserInfo and getClientIP.
+//!
+//! Each implements [`Function`](crate::function::Function): a state built
+//! once at cold start (`from_env`), the identity layer in front of it, and
+//! `call`, which answers with a response or an `ApiError`. The binaries in
+//! `functions/` only name the function to run.
+
+mod create_ticket;
+mod get_client_ip;
+mod get_user_info;
+
+pub use create_ticket::{CreateTicket, VAR_API_KEYS_SECRET_ID};
+pub use get_client_ip::GetClientIp;
+pub use get_user_info::GetUserInfo;
+
+use crate::client_ip::VAR_TRUSTED_PROXIES;
+use crate::credentials::{
+    VAR_ENV, VAR_FILE, VAR_INLINE, VAR_SECRET_ID, VAR_SPLIT_ENV_ID, VAR_SPLIT_KEY,
+    VAR_SPLIT_KEY_ID, VAR_SSM_PARAMETER,
+};
+use crate::function::Variable;
+use crate::identity::{
+    VAR_ALLOW_INSECURE_NONE, VAR_API_KEYS, VAR_CALLER_AUTH, VAR_JWT_AUDIENCE, VAR_JWT_ISSUER,
+    VAR_JWT_JWKS, VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET, VAR_USER_ID_CLAIM,
+};
+use crate::server::{VAR_HOST, VAR_PORT, VAR_RUNTIME_API};
+use crate::ticket::{VAR_MAX_EXPIRE_MS, VAR_MAX_REFRESH_MS};
+
+/// The credentials variables (exactly one source).
+const CREDENTIALS: &[Variable] = &[
+    (VAR_FILE, "path to the console's tcb_custom_login.json"),
+    (VAR_INLINE, "that JSON itself"),
+    (
+        VAR_SPLIT_KEY_ID,
+        "split form: private_key_id (with the next two)",
+    ),
+    (
+        VAR_SPLIT_KEY,
+        "split form: the PEM private key (literal \\n allowed)",
+    ),
+    (VAR_SPLIT_ENV_ID, "split form: env_id"),
+    (VAR_SECRET_ID, "AWS Secrets Manager secret holding the JSON"),
+    (
+        VAR_SSM_PARAMETER,
+        "AWS SSM SecureString parameter holding the JSON",
+    ),
+    (
+        "CUSTOMAUTH_CREDENTIALS_TTL_SECONDS",
+        "how often an AWS-held key is re-read (default 300; 0 = never)",
+    ),
+    (VAR_ENV, "optional; must equal the credentials' env_id"),
+];
+
+/// The caller-auth variables.
+const CALLER_AUTH: &[Variable] = &[
+    (
+        VAR_CALLER_AUTH,
+        "gateway, jwt, api-key or none (required, no default)",
+    ),
+    (
+        VAR_ALLOW_INSECURE_NONE,
+        "1 to allow none (development only)",
+    ),
+    (
+        VAR_USER_ID_CLAIM,
+        "claim carrying the customUserId (default sub)",
+    ),
+    (VAR_JWT_SECRET, "jwt mode: HS256 secret (32 bytes or more)"),
+    (
+        VAR_JWT_PUBLIC_KEY,
+        "jwt mode: PEM public key (RS256 or ES256)",
+    ),
+    (VAR_JWT_JWKS, "jwt mode: JWKS document"),
+    (VAR_JWT_ISSUER, "jwt mode: accepted issuers"),
+    (
+        VAR_JWT_AUDIENCE,
+        "jwt mode: accepted audiences (comma-separated)",
+    ),
+];
+
+/// The API-key variables (createTicket only: an API key names a backend).
+const API_KEYS: &[Variable] = &[
+    (
+        VAR_API_KEYS,
+        "api-key mode: comma-separated keys (16 characters or more)",
+    ),
+    (
+        VAR_API_KEYS_SECRET_ID,
+        "api-key mode: a Secrets Manager secret holding them",
+    ),
+];
+
+/// The ceilings on what a caller may ask for.
+const LIMITS: &[Variable] = &[
+    (VAR_MAX_REFRESH_MS, "ceiling on refresh (default one day)"),
+    (
+        VAR_MAX_EXPIRE_MS,
+        "ceiling on expire - now (default 30 days)",
+    ),
+];
+
+/// The client-IP variable.
+const CLIENT_IP: &[Variable] = &[(
+    VAR_TRUSTED_PROXIES,
+    "CIDRs whose X-Forwarded-For/Forwarded is believed",
+)];
+
+/// How and where the function serves and logs.
+const SERVER: &[Variable] = &[
+    (VAR_HOST, "HTTP mode listen address (default 127.0.0.1)"),
+    (VAR_PORT, "HTTP mode listen port (default 8080)"),
+    (
+        VAR_RUNTIME_API,
+        "set by Lambda: serve the Lambda runtime API instead",
+    ),
+    ("RUST_LOG", "log level (default info)"),
+    ("AWS_LAMBDA_LOG_FORMAT", "JSON for JSON lines on stdout"),
+];

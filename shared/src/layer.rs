@@ -1,0 +1,296 @@
+//! The runtime middleware, as a tower layer: who is calling and from where.
+//!
+//! [`IdentityLayer`] authenticates each request once with the configured
+//! caller-auth mode ([`CallerAuth`]) and resolves its client IP
+//! ([`client_ip`](crate::client_ip)), and puts both in the request's
+//! extensions: a [`Caller`](crate::identity::Caller) (or, when the caller is optional, the
+//! [`AuthError`] saying why there is none) and a [`ClientIp`]. When the route
+//! requires a caller, the layer answers 401 itself (the JSON error body of
+//! [`ApiError`], with `WWW-Authenticate: Bearer`) and the service behind it
+//! is not called.
+//!
+//! The layer is generic over the request and response bodies, so the same
+//! value works in `lambda_http::run`, in an axum `Router::layer` and around
+//! any hyper service. It is what the Rust counterpart of the SDK's
+//! `auth().getUserInfo()` and `auth().getClientIP()` looks like:
+//!
+//! ```no_run
+//! use customauth::identity::Caller;
+//! use customauth::layer::{ClientIp, IdentityLayer};
+//! use lambda_http::{Body, Error, Request, Response, service_fn, tower::ServiceBuilder};
+//!
+//! # async fn run() -> Result<(), Error> {
+//! // Once, at cold start: CUSTOMAUTH_CALLER_AUTH and its mode's variables,
+//! // CUSTOMAUTH_TRUSTED_PROXIES.
+//! let identity = IdentityLayer::from_env(&|k: &str| std::env::var(k).ok())?;
+//! let handler = service_fn(|req: Request| async move {
+//!     // Only reached with a verified caller: the layer answered 401 otherwise.
+//!     let Some(Caller::User(user)) = req.extensions().get::<Caller>() else {
+//!         return Ok::<_, Error>(Response::new(Body::from("a backend or anonymous caller")));
+//!     };
+//!     let ip = req.extensions().get::<ClientIp>().and_then(|ip| ip.0);
+//!     Ok(Response::new(Body::from(format!("{} from {ip:?}", user.user_id))))
+//! });
+//! lambda_http::run(ServiceBuilder::new().layer(identity).service(handler)).await
+//! # }
+//! ```
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_util::future::{Either, Ready, ready};
+use lambda_http::http::{Request, Response};
+use tower::{Layer, Service};
+
+use crate::client_ip::{TrustedProxies, client_ip_parts};
+use crate::config::ConfigError;
+use crate::http::{ApiError, RequestId, request_id_of};
+use crate::identity::{AuthError, CallerAuth};
+
+/// The caller's address as the layer resolved it; `None` when nothing is
+/// known (getClientIP then answers `""`, as the SDK does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+/// The layer: cheap to clone (the settings are shared).
+#[derive(Debug, Clone)]
+pub struct IdentityLayer {
+    auth: Option<Arc<CallerAuth>>,
+    proxies: Arc<TrustedProxies>,
+    require_caller: bool,
+}
+
+impl IdentityLayer {
+    /// Authenticates every request with `auth` and resolves its client IP
+    /// through `proxies`; a request without an acceptable caller gets 401.
+    pub fn new(auth: CallerAuth, proxies: TrustedProxies) -> Self {
+        Self {
+            auth: Some(Arc::new(auth)),
+            proxies: Arc::new(proxies),
+            require_caller: true,
+        }
+    }
+
+    /// Resolves the client IP only: no caller is looked for.
+    pub fn client_ip_only(proxies: TrustedProxies) -> Self {
+        Self {
+            auth: None,
+            proxies: Arc::new(proxies),
+            require_caller: false,
+        }
+    }
+
+    /// Reads `CUSTOMAUTH_CALLER_AUTH` (with its mode's variables) and
+    /// `CUSTOMAUTH_TRUSTED_PROXIES`, once; requires a caller.
+    ///
+    /// # Errors
+    /// As [`CallerAuth::from_env`] and [`TrustedProxies::from_env`].
+    pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(Self::new(
+            CallerAuth::from_env(env)?,
+            TrustedProxies::from_env(env)?,
+        ))
+    }
+
+    /// Lets requests without an acceptable caller through, with the
+    /// [`AuthError`] in their extensions instead of a
+    /// [`Caller`](crate::identity::Caller): for routes
+    /// that serve anonymous callers too.
+    #[must_use]
+    pub fn optional(mut self) -> Self {
+        self.require_caller = false;
+        self
+    }
+
+    /// The caller check, when there is one.
+    pub fn caller_auth(&self) -> Option<&CallerAuth> {
+        self.auth.as_deref()
+    }
+
+    /// Authenticates (when configured) and resolves the client IP of a
+    /// request, putting both in its extensions.
+    ///
+    /// # Errors
+    /// The [`AuthError`] when a caller is required and there is none.
+    fn identify<B>(&self, req: &mut Request<B>) -> Result<(), AuthError> {
+        let ip = client_ip_parts(req.headers(), req.extensions(), &self.proxies);
+        req.extensions_mut().insert(ClientIp(ip));
+        let Some(auth) = &self.auth else {
+            return Ok(());
+        };
+        match auth.authenticate_parts(req.headers(), req.extensions()) {
+            Ok(caller) => {
+                req.extensions_mut().insert(caller);
+                Ok(())
+            }
+            Err(e) if self.require_caller => Err(e),
+            Err(e) => {
+                req.extensions_mut().insert(e);
+                Ok(())
+            }
+        }
+    }
+}
+
+impl<S> Layer<S> for IdentityLayer {
+    type Service = Identity<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Identity {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service [`IdentityLayer`] wraps around another.
+#[derive(Debug, Clone)]
+pub struct Identity<S> {
+    inner: S,
+    layer: IdentityLayer,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Identity<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: From<String>,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = Either<S::Future, Ready<Result<Response<ResBody>, S::Error>>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        match self.layer.identify(&mut req) {
+            Ok(()) => Either::Left(self.inner.call(req)),
+            Err(e) => {
+                let request_id = match req.extensions().get::<RequestId>() {
+                    Some(id) => id.0.clone(),
+                    None => request_id_of(req.extensions()),
+                };
+                Either::Right(ready(Ok(ApiError::from(e).into_response(&request_id))))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+    use std::net::SocketAddr;
+
+    use lambda_http::http::{HeaderValue, StatusCode};
+    use tower::{ServiceExt as _, service_fn};
+
+    use super::*;
+    use crate::client_ip::PeerAddr;
+    use crate::env::from_pairs as env;
+    use crate::identity::Caller;
+
+    const SECRET: &str = "an-hs256-secret-of-at-least-32-bytes!!";
+
+    fn jwt_layer() -> IdentityLayer {
+        IdentityLayer::from_env(&env(&[
+            ("CUSTOMAUTH_CALLER_AUTH", "jwt"),
+            ("CUSTOMAUTH_JWT_SECRET", SECRET),
+        ]))
+        .expect("jwt mode")
+    }
+
+    fn bearer(sub: &str) -> HeaderValue {
+        let exp = crate::now_ms() / 1000 + 600;
+        let token = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &serde_json::json!({"sub": sub, "exp": exp}),
+            &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .expect("encodes");
+        HeaderValue::from_str(&format!("Bearer {token}")).expect("header value")
+    }
+
+    /// A request with a `()` body from `peer`, and the answer of a service
+    /// with `String` bodies that echoes what the layer put in the extensions.
+    async fn through(layer: IdentityLayer, authorization: Option<HeaderValue>) -> Response<String> {
+        let echo = service_fn(|req: Request<()>| async move {
+            let caller = match req.extensions().get::<Caller>() {
+                Some(Caller::User(user)) => user.user_id.to_string(),
+                Some(other) => format!("{other:?}"),
+                None => match req.extensions().get::<AuthError>() {
+                    Some(e) => format!("refused: {e}"),
+                    None => "no caller looked for".to_owned(),
+                },
+            };
+            let ip = req.extensions().get::<ClientIp>().copied();
+            Ok::<_, Infallible>(Response::new(format!("{caller} {ip:?}")))
+        });
+        let mut req = Request::new(());
+        let peer: SocketAddr = "192.0.2.9:4000".parse().expect("addr");
+        req.extensions_mut().insert(PeerAddr(peer));
+        if let Some(value) = authorization {
+            req.headers_mut().insert("authorization", value);
+        }
+        match layer.layer(echo).oneshot(req).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
+
+    #[tokio::test]
+    async fn a_verified_caller_and_the_client_ip_reach_the_service() {
+        let r = through(jwt_layer(), Some(bearer("user_1234"))).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.body(), "user_1234 Some(ClientIp(Some(192.0.2.9)))");
+    }
+
+    #[tokio::test]
+    async fn a_required_caller_missing_or_forged_gets_401_from_the_layer() {
+        for authorization in [None, Some(HeaderValue::from_static("Bearer a.b.c"))] {
+            let r = through(jwt_layer(), authorization).await;
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+            assert_eq!(r.headers()["www-authenticate"], "Bearer");
+            let body: serde_json::Value = serde_json::from_str(r.body()).expect("JSON");
+            assert_eq!(body["code"], "UNAUTHENTICATED");
+            assert!(body["requestId"].as_str().is_some_and(|id| !id.is_empty()));
+        }
+    }
+
+    #[tokio::test]
+    async fn an_optional_caller_passes_with_the_reason_it_is_missing() {
+        let r = through(jwt_layer().optional(), None).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(
+            r.body().starts_with("refused: no caller credentials"),
+            "{}",
+            r.body()
+        );
+    }
+
+    #[tokio::test]
+    async fn client_ip_only_looks_for_no_caller() {
+        let r = through(IdentityLayer::client_ip_only(TrustedProxies::none()), None).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(
+            r.body(),
+            "no caller looked for Some(ClientIp(Some(192.0.2.9)))"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_request_id_the_entry_point_assigned_is_the_one_in_a_401() {
+        let echo = service_fn(|_req: Request<()>| async move {
+            Ok::<_, Infallible>(Response::new(String::new()))
+        });
+        let mut req = Request::new(());
+        req.extensions_mut().insert(RequestId("req-42".into()));
+        let r = match jwt_layer().layer(echo).oneshot(req).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+        let body: serde_json::Value = serde_json::from_str(r.body()).expect("JSON");
+        assert_eq!(body["requestId"], "req-42");
+    }
+}

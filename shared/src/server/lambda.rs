@@ -1,0 +1,195 @@
+//! Lambda mode: the runtime API through lambda_http, with every event made
+//! safe for lambda_http's conversion first (it panics on some malformed
+//! events; ours become 400s).
+
+use std::convert::Infallible;
+
+use base64::Engine as _;
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Body, LambdaEvent, Request, Response, Service, service_fn};
+
+use crate::http::INVALID_BODY_MARKER;
+
+/// Serves `service` on the Lambda runtime API for the life of the sandbox.
+/// Each event goes through [`prepare_event`] first.
+///
+/// # Errors
+/// When the Lambda runtime fails.
+pub async fn serve_lambda<S>(service: S) -> Result<(), lambda_http::Error>
+where
+    S: Service<Request, Response = Response<Body>, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    let adapter = lambda_http::Adapter::from(service);
+    lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let mut adapter = adapter.clone();
+        async move {
+            let LambdaEvent { payload, context } = event;
+            let request = prepare_event(payload)?;
+            adapter
+                .call(LambdaEvent::new(request, context))
+                .await
+                .map_err(|never: Infallible| -> lambda_http::Error { match never {} })
+        }
+    }))
+    .await
+}
+
+/// Makes an event safe for lambda_http, which panics on a body flagged base64
+/// that does not decode: such a body is dropped and the request marked with
+/// [`INVALID_BODY_MARKER`], which the handler answers with a 400. Any client
+/// copy of the marker header is removed first.
+pub fn sanitize_event(event: &mut serde_json::Value) {
+    let Some(obj) = event.as_object_mut() else {
+        return;
+    };
+    for key in ["headers", "multiValueHeaders"] {
+        if let Some(headers) = obj.get_mut(key).and_then(|h| h.as_object_mut()) {
+            headers.retain(|name, _| !name.eq_ignore_ascii_case(INVALID_BODY_MARKER));
+        }
+    }
+    let flagged = obj
+        .get("isBase64Encoded")
+        .and_then(serde_json::Value::as_bool)
+        == Some(true);
+    let decodes = match obj.get("body") {
+        Some(serde_json::Value::String(b)) => {
+            base64::engine::general_purpose::STANDARD.decode(b).is_ok()
+        }
+        _ => true,
+    };
+    if flagged && !decodes {
+        obj.insert("body".into(), serde_json::Value::Null);
+        obj.insert("isBase64Encoded".into(), serde_json::Value::Bool(false));
+        mark_invalid(obj, "base64-body");
+    }
+}
+
+/// Turns a Lambda event into the request lambda_http will convert, so that
+/// the conversion cannot panic: [`sanitize_event`] first, then a trial
+/// conversion. lambda_http builds the URI from the client-controlled `Host`
+/// header (ALB) and path and `unwrap`s the parse; when that would panic, the
+/// fields the URI is built from are replaced and the request is marked with
+/// [`INVALID_BODY_MARKER`] (`uri`), which the handler answers with a 400.
+///
+/// # Errors
+/// When the event is not an API Gateway, function URL or ALB request at all
+/// (there is no HTTP response shape to answer it with).
+pub fn prepare_event(mut payload: serde_json::Value) -> Result<LambdaRequest, lambda_http::Error> {
+    sanitize_event(&mut payload);
+    let parse = |value: serde_json::Value| {
+        serde_json::from_value::<LambdaRequest>(value).map_err(|e| {
+            tracing::error!(error = %e, "event is not an API Gateway, function URL or ALB request");
+            lambda_http::Error::from("unsupported event")
+        })
+    };
+    let trial = parse(payload.clone())?;
+    let converts = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        drop(Request::from(trial));
+    }))
+    .is_ok();
+    if !converts {
+        tracing::warn!("event has a host, path or query that does not form a URI; answering 400");
+        neutralize_uri(&mut payload);
+    }
+    parse(payload)
+}
+
+/// Replaces what lambda_http builds the URI from with harmless values and
+/// marks the event invalid.
+fn neutralize_uri(event: &mut serde_json::Value) {
+    let Some(obj) = event.as_object_mut() else {
+        return;
+    };
+    for key in ["headers", "multiValueHeaders"] {
+        if let Some(headers) = obj.get_mut(key).and_then(|h| h.as_object_mut()) {
+            headers.retain(|name, _| {
+                !name.eq_ignore_ascii_case("host")
+                    && !name.eq_ignore_ascii_case("x-forwarded-proto")
+            });
+        }
+    }
+    for (key, value) in [
+        ("rawPath", serde_json::json!("/")),
+        ("path", serde_json::json!("/")),
+        ("rawQueryString", serde_json::json!("")),
+        ("queryStringParameters", serde_json::json!({})),
+        ("multiValueQueryStringParameters", serde_json::json!({})),
+    ] {
+        if obj.contains_key(key) {
+            obj.insert(key.into(), value);
+        }
+    }
+    if let Some(ctx) = obj
+        .get_mut("requestContext")
+        .and_then(|c| c.as_object_mut())
+    {
+        ctx.remove("domainName");
+        ctx.insert("stage".into(), serde_json::json!("$default"));
+    }
+    mark_invalid(obj, "uri");
+}
+
+fn mark_invalid(obj: &mut serde_json::Map<String, serde_json::Value>, reason: &str) {
+    let headers = obj
+        .entry("headers")
+        .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+    if !headers.is_object() {
+        *headers = serde_json::Value::Object(serde_json::Map::new());
+    }
+    if let Some(h) = headers.as_object_mut() {
+        h.insert(INVALID_BODY_MARKER.into(), reason.into());
+    }
+    if let Some(mv) = obj
+        .get_mut("multiValueHeaders")
+        .and_then(|h| h.as_object_mut())
+    {
+        mv.insert(INVALID_BODY_MARKER.into(), serde_json::json!([reason]));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitize_marks_bad_base64_and_strips_client_marker() {
+        let mut ev = serde_json::json!({
+            "isBase64Encoded": true,
+            "body": "%%%not base64%%%",
+            "headers": {"X-Customauth-Invalid-Event": "spoof"}
+        });
+        sanitize_event(&mut ev);
+        assert_eq!(ev["body"], serde_json::Value::Null);
+        assert_eq!(ev["isBase64Encoded"], false);
+        assert_eq!(ev["headers"][INVALID_BODY_MARKER], "base64-body");
+        assert!(ev["headers"].get("X-Customauth-Invalid-Event").is_none());
+    }
+
+    #[test]
+    fn a_host_that_is_not_a_uri_becomes_a_marked_request_not_a_panic() {
+        let fixture = customauth_testkit::fixtures::events::ALB_CREATE_TICKET;
+        let mut ev: serde_json::Value = serde_json::from_str(fixture).expect("fixture");
+        ev["headers"]["host"] = "a1b2.example:.com".into();
+        let req = Request::from(prepare_event(ev).expect("an ALB event"));
+        assert_eq!(req.headers()[INVALID_BODY_MARKER], "uri");
+        let mut ok: serde_json::Value = serde_json::from_str(fixture).expect("fixture");
+        ok["headers"][INVALID_BODY_MARKER] = "spoofed".into();
+        let req = Request::from(prepare_event(ok).expect("an ALB event"));
+        assert!(!req.headers().contains_key(INVALID_BODY_MARKER));
+    }
+
+    #[test]
+    fn sanitize_leaves_good_base64_and_removes_spoofed_marker() {
+        let mut ev = serde_json::json!({
+            "isBase64Encoded": true,
+            "body": "e30=",
+            "headers": {INVALID_BODY_MARKER: "1"},
+            "multiValueHeaders": {INVALID_BODY_MARKER: ["1"]}
+        });
+        sanitize_event(&mut ev);
+        assert_eq!(ev["body"], "e30=");
+        assert!(ev["headers"].get(INVALID_BODY_MARKER).is_none());
+        assert!(ev["multiValueHeaders"].get(INVALID_BODY_MARKER).is_none());
+    }
+}

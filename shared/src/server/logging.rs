@@ -1,0 +1,80 @@
+//! Logging: `tracing` set up once per process, JSON on Lambda's structured
+//! format, a background writer in HTTP mode, and a filter that keeps raw
+//! Lambda events (which carry credentials) out of every log.
+
+use crate::env::var;
+use crate::server::VAR_RUNTIME_API;
+
+/// Keeps the background log writer of HTTP mode running; hold it for the
+/// life of the process. Dropping it writes out the lines still queued (the
+/// wait is bounded by tracing-appender at one second).
+#[must_use = "dropping the guard stops the log writer; hold it until the process exits"]
+#[derive(Debug)]
+pub struct LogGuard {
+    _worker: Option<tracing_appender::non_blocking::WorkerGuard>,
+}
+
+/// Sets up `tracing`: JSON lines when `AWS_LAMBDA_LOG_FORMAT=JSON` (Lambda's
+/// structured logging), text otherwise; level from `RUST_LOG` (default
+/// `info`). JSON goes to stdout, text to stderr.
+///
+/// On Lambda each line is written as it is logged: the sandbox is frozen
+/// between invocations, so a line left in a queue could surface an invocation
+/// late or be lost with the sandbox. In HTTP mode a background thread does the
+/// writing, so a slow or stalled log sink (a full pipe, a paused collector)
+/// never stalls request handling. The queue is lossless: past 128 000 queued
+/// lines logging waits for the writer instead of dropping audit lines.
+pub fn init_tracing(env: &impl Fn(&str) -> Option<String>) -> LogGuard {
+    use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::fmt::writer::BoxMakeWriter;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let filter = var(env, "RUST_LOG")
+        .and_then(|f| EnvFilter::try_new(f).ok())
+        .unwrap_or_else(|| EnvFilter::new("info"));
+    let json = var(env, "AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json"));
+    let on_lambda = var(env, VAR_RUNTIME_API).is_some();
+    let (writer, worker) = if on_lambda {
+        let direct = if json {
+            BoxMakeWriter::new(std::io::stdout)
+        } else {
+            BoxMakeWriter::new(std::io::stderr)
+        };
+        (direct, None)
+    } else {
+        // The worker flushes whenever its queue runs dry, so under load one
+        // write(2) carries many lines.
+        let sink: Box<dyn std::io::Write + Send> = if json {
+            Box::new(std::io::stdout())
+        } else {
+            Box::new(std::io::stderr())
+        };
+        let (queued, worker) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+            .lossy(false)
+            .thread_name("customauth-log")
+            .finish(std::io::BufWriter::with_capacity(64 * 1024, sink));
+        (BoxMakeWriter::new(queued), Some(worker))
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(writer);
+    if json {
+        let subscriber = builder.json().with_current_span(false).finish();
+        subscriber.with(never_raw_events()).init();
+    } else {
+        let subscriber = builder.with_ansi(false).finish();
+        subscriber.with(never_raw_events()).init();
+    }
+    LogGuard { _worker: worker }
+}
+
+/// A filter no `RUST_LOG` can loosen: at TRACE level lambda_runtime logs
+/// every raw event, and an event carries the caller's `Authorization`
+/// header, API key and body. Its trace output is never logged.
+fn never_raw_events()
+-> tracing_subscriber::filter::FilterFn<impl Fn(&tracing::Metadata<'_>) -> bool> {
+    tracing_subscriber::filter::filter_fn(|meta| {
+        !(*meta.level() == tracing::Level::TRACE && meta.target().starts_with("lambda_runtime"))
+    })
+}
