@@ -1,0 +1,176 @@
+//! Tests of caller authentication, one file per mode; the fixtures and
+//! helpers they share are here.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode, get_current_timestamp};
+use lambda_http::{Body, Request, http};
+use serde_json::{Value, json};
+
+use super::*;
+use crate::config::test_env as env;
+use crate::user_id::InvalidUserId;
+
+mod api_key;
+mod gateway;
+mod headers;
+mod jwt;
+mod jwt_keys;
+mod mode;
+
+// Test keys (tests/fixtures/keys):
+// - k2048-pkcs1.pem: the RSA key the ticket tests use; k2048-public.pem
+//   was derived from it with
+//   `openssl rsa -in k2048-pkcs1.pem -pubout -out k2048-public.pem`.
+// - es256-private.pem / es256-public.pem: a P-256 pair made with
+//   `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out es256-private.pem`
+//   and `openssl pkey -in es256-private.pem -pubout -out es256-public.pem`.
+// - jwks.json: the RSA key's n/e (kid "k2048", alg RS256) and the P-256
+//   key's x/y (kid "es256", no alg), base64url of `openssl rsa -pubin
+//   -modulus` and of the last 64 bytes of the EC public key's DER.
+const RSA_PRIVATE: &str = include_str!("../../../../tests/fixtures/keys/k2048-pkcs1.pem");
+
+const RSA_PUBLIC: &str = include_str!("../../../../tests/fixtures/keys/k2048-public.pem");
+
+const EC_PRIVATE: &str = include_str!("../../../../tests/fixtures/keys/es256-private.pem");
+
+const EC_PUBLIC: &str = include_str!("../../../../tests/fixtures/keys/es256-public.pem");
+
+const JWKS: &str = include_str!("../../../../tests/fixtures/keys/jwks.json");
+
+const LEGACY_1024: &str = include_str!("../../../../tests/fixtures/keys/k1024-pkcs1.pem");
+
+const SECRET: &str = "0123456789abcdef0123456789abcdef-hs256";
+
+const API_KEY: &str = "dev-key-3f9c1a7e5b2d4086";
+
+const V2_JWT: &str =
+    include_str!("../../../../tests/fixtures/events/apigw-v2-create-ticket-jwt.json");
+
+const V2_BASE64: &str =
+    include_str!("../../../../tests/fixtures/events/apigw-v2-create-ticket-base64.json");
+
+const V2_USER_INFO: &str =
+    include_str!("../../../../tests/fixtures/events/apigw-v2-get-user-info.json");
+
+const V2_CLIENT_IP: &str =
+    include_str!("../../../../tests/fixtures/events/apigw-v2-get-client-ip.json");
+
+const V2_NO_AUTH: &str = include_str!("../../../../tests/fixtures/events/apigw-v2-no-auth.json");
+
+const V2_API_KEY: &str =
+    include_str!("../../../../tests/fixtures/events/apigw-v2-create-ticket-api-key.json");
+
+const V2_LAMBDA: &str =
+    include_str!("../../../../tests/fixtures/events/apigw-v2-lambda-authorizer.json");
+
+const FUNCTION_URL: &str =
+    include_str!("../../../../tests/fixtures/events/function-url-create-ticket.json");
+
+const V1_COGNITO: &str =
+    include_str!("../../../../tests/fixtures/events/apigw-v1-create-ticket-cognito.json");
+
+const V1_LAMBDA: &str =
+    include_str!("../../../../tests/fixtures/events/apigw-v1-lambda-authorizer.json");
+
+const ALB_CREATE: &str = include_str!("../../../../tests/fixtures/events/alb-create-ticket.json");
+
+const ALB_CLIENT_IP: &str =
+    include_str!("../../../../tests/fixtures/events/alb-get-client-ip.json");
+
+fn auth(pairs: &[(&str, &str)]) -> CallerAuth {
+    CallerAuth::from_env(&env(pairs)).expect("valid configuration")
+}
+
+fn config_err(pairs: &[(&str, &str)]) -> ConfigError {
+    CallerAuth::from_env(&env(pairs)).expect_err("configuration refused")
+}
+
+fn event(json: &str) -> Request {
+    lambda_http::request::from_str(json).expect("fixture parses")
+}
+
+fn request(headers: &[(&str, &str)]) -> Request {
+    let mut builder = http::Request::builder().method("POST").uri("/createTicket");
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    builder.body(Body::Empty).expect("request builds")
+}
+
+fn with_bearer(token: &str) -> Request {
+    request(&[("authorization", &format!("Bearer {token}"))])
+}
+
+fn now() -> i64 {
+    i64::try_from(get_current_timestamp()).expect("time fits")
+}
+
+fn claims(sub: &str) -> Value {
+    json!({"sub": sub, "iat": now(), "exp": now() + 600})
+}
+
+fn hs256(claims: &Value) -> String {
+    encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .expect("signs")
+}
+
+fn rs256(claims: &Value, kid: Option<&str>) -> String {
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = kid.map(str::to_owned);
+    encode(
+        &header,
+        claims,
+        &EncodingKey::from_rsa_pem(RSA_PRIVATE.as_bytes()).expect("key"),
+    )
+    .expect("signs")
+}
+
+fn es256(claims: &Value, kid: Option<&str>) -> String {
+    let mut header = Header::new(Algorithm::ES256);
+    header.kid = kid.map(str::to_owned);
+    encode(
+        &header,
+        claims,
+        &EncodingKey::from_ec_pem(EC_PRIVATE.as_bytes()).expect("key"),
+    )
+    .expect("signs")
+}
+
+fn hs256_auth() -> CallerAuth {
+    auth(&[(CALLER_AUTH_VAR, "jwt"), (JWT_SECRET_VAR, SECRET)])
+}
+
+fn rs256_auth() -> CallerAuth {
+    auth(&[(CALLER_AUTH_VAR, "jwt"), (JWT_PUBLIC_KEY_VAR, RSA_PUBLIC)])
+}
+
+fn es256_auth() -> CallerAuth {
+    auth(&[(CALLER_AUTH_VAR, "jwt"), (JWT_PUBLIC_KEY_VAR, EC_PUBLIC)])
+}
+
+fn jwks_auth() -> CallerAuth {
+    auth(&[(CALLER_AUTH_VAR, "jwt"), (JWT_JWKS_VAR, JWKS)])
+}
+
+fn user_id(caller: Result<Caller, AuthError>) -> String {
+    match caller {
+        Ok(Caller::User(user)) => user.user_id.as_str().to_owned(),
+        other => panic!("expected a user, got {other:?}"),
+    }
+}
+
+fn invalid(result: Result<Caller, AuthError>) -> &'static str {
+    match result {
+        Err(AuthError::Invalid(reason)) => reason,
+        other => panic!("expected AuthError::Invalid, got {other:?}"),
+    }
+}
+
+fn b64(json: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(json.to_string())
+}

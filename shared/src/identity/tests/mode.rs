@@ -1,0 +1,130 @@
+//! The mode setting, the SDK shape of `UserInfo`, and what `Debug` shows.
+
+use super::*;
+
+#[test]
+fn user_info_serializes_as_the_sdk() {
+    let info = UserInfo {
+        open_id: "o".into(),
+        app_id: "a".into(),
+        uid: "u".into(),
+        custom_user_id: "user_1234".into(),
+        is_anonymous: false,
+    };
+    assert_eq!(
+        serde_json::to_string(&info).expect("serializes"),
+        r#"{"openId":"o","appId":"a","uid":"u","customUserId":"user_1234","isAnonymous":false}"#
+    );
+}
+
+#[test]
+fn mode_parses_the_four_values_case_insensitively() {
+    for (text, mode) in [
+        ("gateway", CallerAuthMode::Gateway),
+        ("JWT", CallerAuthMode::Jwt),
+        (" api-key ", CallerAuthMode::ApiKey),
+        ("none", CallerAuthMode::None),
+    ] {
+        assert_eq!(text.parse::<CallerAuthMode>().expect("parses"), mode);
+        assert_eq!(
+            mode.as_str().parse::<CallerAuthMode>().expect("round trip"),
+            mode
+        );
+    }
+    assert_eq!(CallerAuthMode::ApiKey.to_string(), "api-key");
+}
+
+#[test]
+fn missing_mode_names_the_variable_and_the_values() {
+    let err = config_err(&[]);
+    assert!(matches!(
+        err,
+        ConfigError::Missing {
+            var: CALLER_AUTH_VAR,
+            ..
+        }
+    ));
+    let msg = err.to_string();
+    for word in [
+        "CUSTOMAUTH_CALLER_AUTH",
+        "gateway",
+        "jwt",
+        "api-key",
+        "none",
+    ] {
+        assert!(msg.contains(word), "{msg}");
+    }
+    let blank = config_err(&[(CALLER_AUTH_VAR, "  ")]);
+    assert!(matches!(
+        blank,
+        ConfigError::Missing {
+            var: CALLER_AUTH_VAR,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn unknown_mode_is_invalid() {
+    let err = config_err(&[(CALLER_AUTH_VAR, "oauth")]);
+    assert!(matches!(
+        err,
+        ConfigError::Invalid {
+            var: CALLER_AUTH_VAR,
+            ..
+        }
+    ));
+    assert!(err.to_string().contains("oauth"));
+    assert!(matches!(
+        config_err(&[(CALLER_AUTH_VAR, "api_key")]),
+        ConfigError::Invalid { .. }
+    ));
+}
+
+#[test]
+fn none_without_allowance_is_refused_naming_both_variables() {
+    for allow in [None, Some("0"), Some("true"), Some("")] {
+        let mut pairs = vec![(CALLER_AUTH_VAR, "none")];
+        if let Some(allow) = allow {
+            pairs.push((ALLOW_INSECURE_NONE_VAR, allow));
+        }
+        let err = config_err(&pairs);
+        assert!(matches!(err, ConfigError::Conflict(_)), "{allow:?}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains(CALLER_AUTH_VAR) && msg.contains(ALLOW_INSECURE_NONE_VAR),
+            "{msg}"
+        );
+    }
+}
+
+#[test]
+fn none_with_allowance_makes_everyone_anonymous() {
+    let auth = auth(&[(CALLER_AUTH_VAR, "none"), (ALLOW_INSECURE_NONE_VAR, "1")]);
+    assert_eq!(auth.mode(), CallerAuthMode::None);
+    assert_eq!(auth.authenticate(&request(&[])), Ok(Caller::Anonymous));
+    assert_eq!(auth.authenticate(&event(V2_JWT)), Ok(Caller::Anonymous));
+}
+
+#[test]
+fn variables_of_another_mode_are_not_an_error() {
+    let auth = auth(&[
+        (CALLER_AUTH_VAR, "gateway"),
+        (JWT_SECRET_VAR, "short"),
+        (JWT_PUBLIC_KEY_VAR, "garbage"),
+        (API_KEYS_VAR, "x,,y"),
+    ]);
+    assert_eq!(auth.mode(), CallerAuthMode::Gateway);
+    assert_eq!(auth.user_id_claim(), "sub");
+}
+
+#[test]
+fn debug_never_shows_secrets() {
+    let text = format!("{:?}", hs256_auth());
+    assert!(!text.contains(SECRET) && text.contains("HS256"), "{text}");
+    let keys = auth(&[(CALLER_AUTH_VAR, "api-key"), (API_KEYS_VAR, API_KEY)]);
+    let text = format!("{keys:?}");
+    assert!(!text.contains(API_KEY), "{text}");
+    let text = format!("{:?}", jwks_auth());
+    assert!(text.contains("k2048") && text.contains("ES256"), "{text}");
+}
