@@ -8,7 +8,7 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use customauth::aws::SignerHandle;
 use customauth::client_ip::TrustedProxies;
 use customauth::handlers::{CreateTicket, Limits};
-use customauth::identity::CallerAuth;
+use customauth::identity::{CallerAuth, VAR_CALLER_AUTH};
 use customauth::{CustomUserId, SigningKey, TicketOptions, TicketSigner, now_ms};
 
 const PEM: &str = include_str!("../../tests/fixtures/keys/k2048-pkcs1.pem");
@@ -40,10 +40,9 @@ fn bench(c: &mut Criterion) {
         })
     });
 
-    let auth = CallerAuth::from_env(&|k: &str| {
-        (k == "CUSTOMAUTH_CALLER_AUTH").then(|| "gateway".to_owned())
-    })
-    .expect("gateway mode");
+    let auth =
+        CallerAuth::from_env(&|k: &str| (k == VAR_CALLER_AUTH).then(|| "gateway".to_owned()))
+            .expect("gateway mode");
     let state = CreateTicket::new(
         SignerHandle::fixed(signer()),
         auth,

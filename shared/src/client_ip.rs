@@ -32,7 +32,7 @@ use lambda_http::{Request, RequestExt};
 use crate::config::{self, ConfigError};
 
 /// The variable listing the trusted proxies.
-pub const TRUSTED_PROXIES_VAR: &str = "CUSTOMAUTH_TRUSTED_PROXIES";
+pub const VAR_TRUSTED_PROXIES: &str = "CUSTOMAUTH_TRUSTED_PROXIES";
 
 /// Most forwarding hops looked at, counted from the right.
 pub const MAX_HOPS: usize = 64;
@@ -74,7 +74,7 @@ impl TrustedProxies {
     /// [`ConfigError::Invalid`] naming the variable and the first entry that
     /// is neither an IP address nor a CIDR.
     pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        match config::var(env, TRUSTED_PROXIES_VAR) {
+        match config::var(env, VAR_TRUSTED_PROXIES) {
             Some(list) => Self::parse(&list),
             None => Ok(Self::none()),
         }
@@ -96,7 +96,7 @@ impl TrustedProxies {
                 continue;
             }
             let net = parse_net(entry).ok_or_else(|| ConfigError::Invalid {
-                var: TRUSTED_PROXIES_VAR,
+                var: VAR_TRUSTED_PROXIES,
                 reason: format!(
                     "entry {} ({:?}) is not an IP address or CIDR such as 10.0.0.0/8",
                     i + 1,
@@ -427,7 +427,7 @@ mod tests {
         let blank = TrustedProxies::from_env(&|_: &str| Some("  ".into())).expect("ok");
         assert!(blank.is_empty());
         let set = TrustedProxies::from_env(&|k: &str| {
-            (k == TRUSTED_PROXIES_VAR).then(|| "10.0.0.0/8".to_owned())
+            (k == VAR_TRUSTED_PROXIES).then(|| "10.0.0.0/8".to_owned())
         })
         .expect("ok");
         assert!(set.contains(ip("10.0.0.1")));
@@ -440,7 +440,7 @@ mod tests {
         assert!(matches!(
             err,
             ConfigError::Invalid {
-                var: TRUSTED_PROXIES_VAR,
+                var: VAR_TRUSTED_PROXIES,
                 ..
             }
         ));

@@ -25,7 +25,10 @@ use crate::client_ip::TrustedProxies;
 use crate::credentials::{Credentials, CredentialsError};
 use crate::handlers::{GetClientIp, GetUserInfo};
 use crate::http::INVALID_BODY_MARKER;
-use crate::identity::CallerAuth;
+use crate::identity::{
+    CallerAuth, VAR_CALLER_AUTH, VAR_JWT_AUDIENCE, VAR_JWT_ISSUER, VAR_JWT_JWKS,
+    VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET,
+};
 use crate::key::{KeyError, MIN_BITS, SigningKey};
 use crate::ticket::TicketSigner;
 use crate::user_id::{CustomUserId, InvalidUserId, MAX_LEN, MIN_LEN, is_allowed_byte};
@@ -343,25 +346,19 @@ static JWT_AUTHS: LazyLock<[(&str, CallerAuth); 3]> = LazyLock::new(|| {
         (
             "HS256 secret",
             auth(&[
-                ("CUSTOMAUTH_CALLER_AUTH", "jwt"),
-                ("CUSTOMAUTH_JWT_SECRET", HS256_SECRET),
-                ("CUSTOMAUTH_JWT_ISSUER", "https://issuer.example/"),
-                ("CUSTOMAUTH_JWT_AUDIENCE", "customauth"),
+                (VAR_CALLER_AUTH, "jwt"),
+                (VAR_JWT_SECRET, HS256_SECRET),
+                (VAR_JWT_ISSUER, "https://issuer.example/"),
+                (VAR_JWT_AUDIENCE, "customauth"),
             ]),
         ),
         (
             "RS256 PEM",
-            auth(&[
-                ("CUSTOMAUTH_CALLER_AUTH", "jwt"),
-                ("CUSTOMAUTH_JWT_PUBLIC_KEY", K2048_PUBLIC),
-            ]),
+            auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_PUBLIC_KEY, K2048_PUBLIC)]),
         ),
         (
             "JWKS",
-            auth(&[
-                ("CUSTOMAUTH_CALLER_AUTH", "jwt"),
-                ("CUSTOMAUTH_JWT_JWKS", JWKS),
-            ]),
+            auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_JWKS, JWKS)]),
         ),
     ]
 });
@@ -404,10 +401,8 @@ struct Functions {
 /// context the event carries, so a fuzzer reaches signing), getClientIP
 /// behind trusted proxies, on a current-thread runtime.
 static FUNCTIONS: LazyLock<Functions> = LazyLock::new(|| {
-    let gateway = || {
-        CallerAuth::from_env(&env_of(&[("CUSTOMAUTH_CALLER_AUTH", "gateway")]))
-            .expect("gateway mode")
-    };
+    let gateway =
+        || CallerAuth::from_env(&env_of(&[(VAR_CALLER_AUTH, "gateway")])).expect("gateway mode");
     Functions {
         runtime: tokio::runtime::Builder::new_current_thread()
             .build()

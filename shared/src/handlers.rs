@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::client_ip::{TrustedProxies, client_ip};
 use crate::config::{ConfigError, var};
 use crate::http::{ApiError, check_method, json_body, json_response, present, request_id};
-use crate::identity::{API_KEYS_VAR, AuthError, Caller, CallerAuth, CallerAuthMode, UserInfo};
+use crate::identity::{AuthError, Caller, CallerAuth, CallerAuthMode, UserInfo, VAR_API_KEYS};
 use crate::ticket::{
     DEFAULT_EXPIRE_AFTER_MS, DEFAULT_REFRESH_MS, MAX_SAFE_INTEGER, TicketError, TicketOptions,
     now_ms,
@@ -184,14 +184,14 @@ mod create_ticket {
         let Some(secret_id) = var(env, VAR_API_KEYS_SECRET_ID) else {
             return CallerAuth::from_env(env);
         };
-        if var(env, API_KEYS_VAR).is_some() {
+        if var(env, VAR_API_KEYS).is_some() {
             return Err(ConfigError::Conflict(format!(
-                "{API_KEYS_VAR} and {VAR_API_KEYS_SECRET_ID} are both set; set one"
+                "{VAR_API_KEYS} and {VAR_API_KEYS_SECRET_ID} are both set; set one"
             )));
         }
         let keys = fetch_secret_string(&secret_id, settings).await?;
         let with_keys = |k: &str| {
-            if k == API_KEYS_VAR {
+            if k == VAR_API_KEYS {
                 Some(keys.to_string())
             } else {
                 env(k)

@@ -22,8 +22,8 @@ use base64::alphabet;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use customauth::identity::{
-    AuthError, Caller, CallerAuth, JWT_JWKS_VAR, JWT_PUBLIC_KEY_VAR, JWT_SECRET_VAR,
-    MAX_CREDENTIAL_BYTES, USER_ID_CLAIM_VAR,
+    AuthError, Caller, CallerAuth, MAX_CREDENTIAL_BYTES, VAR_CALLER_AUTH, VAR_JWT_JWKS,
+    VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET, VAR_USER_ID_CLAIM,
 };
 use customauth::ticket::HEADER_JSON;
 use customauth::verify::MAX_TICKET_LEN;
@@ -667,25 +667,25 @@ fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
 }
 
 fn jwt_auth(extra: &[(&str, &str)]) -> CallerAuth {
-    let mut pairs = vec![("CUSTOMAUTH_CALLER_AUTH", "jwt")];
+    let mut pairs = vec![(VAR_CALLER_AUTH, "jwt")];
     pairs.extend_from_slice(extra);
     CallerAuth::from_env(&env(&pairs)).expect("valid jwt configuration")
 }
 
 fn hs_auth() -> CallerAuth {
-    jwt_auth(&[(JWT_SECRET_VAR, SECRET)])
+    jwt_auth(&[(VAR_JWT_SECRET, SECRET)])
 }
 
 fn rs_auth() -> CallerAuth {
-    jwt_auth(&[(JWT_PUBLIC_KEY_VAR, RSA_PUBLIC)])
+    jwt_auth(&[(VAR_JWT_PUBLIC_KEY, RSA_PUBLIC)])
 }
 
 fn es_auth() -> CallerAuth {
-    jwt_auth(&[(JWT_PUBLIC_KEY_VAR, EC_PUBLIC)])
+    jwt_auth(&[(VAR_JWT_PUBLIC_KEY, EC_PUBLIC)])
 }
 
 fn jwks_auth() -> CallerAuth {
-    jwt_auth(&[(JWT_JWKS_VAR, JWKS)])
+    jwt_auth(&[(VAR_JWT_JWKS, JWKS)])
 }
 
 fn hs256(message: &[u8]) -> Vec<u8> {
@@ -1182,8 +1182,8 @@ fn jwt_duplicate_sub_is_refused() {
 #[test]
 fn jwt_duplicate_custom_identity_claim_is_refused() {
     let auth = jwt_auth(&[
-        (JWT_SECRET_VAR, SECRET),
-        (USER_ID_CLAIM_VAR, "customUserId"),
+        (VAR_JWT_SECRET, SECRET),
+        (VAR_USER_ID_CLAIM, "customUserId"),
     ]);
     let exp = now_s() + 600;
     let honest = format!(r#"{{"sub":"auth0|1","customUserId":"user_1234","exp":{exp}}}"#);

@@ -23,7 +23,8 @@ use customauth::aws::{AwsCredentials, AwsFetchSettings, SignerHandle};
 use customauth::credentials::{VAR_INLINE, VAR_SPLIT_ENV_ID, VAR_SPLIT_KEY, VAR_SPLIT_KEY_ID};
 use customauth::handlers::CreateTicket;
 use customauth::identity::{
-    API_KEYS_VAR, CALLER_AUTH_VAR, CallerAuth, JWT_JWKS_VAR, JWT_PUBLIC_KEY_VAR, JWT_SECRET_VAR,
+    CallerAuth, VAR_ALLOW_INSECURE_NONE, VAR_API_KEYS, VAR_CALLER_AUTH, VAR_JWT_JWKS,
+    VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET,
 };
 use customauth::{
     ConfigError, Credentials, CredentialsError, CredentialsSource, CustomUserId, SigningKey,
@@ -234,20 +235,17 @@ fn caller_auth_debug_hides_secrets_in_all_four_modes() {
         .collect();
     let keys = format!("{API_KEY_1}, {API_KEY_2}");
     let configurations: Vec<Vec<(&str, &str)>> = vec![
-        vec![(CALLER_AUTH_VAR, "gateway")],
-        vec![
-            (CALLER_AUTH_VAR, "none"),
-            ("CUSTOMAUTH_ALLOW_INSECURE_NONE", "1"),
-        ],
-        vec![(CALLER_AUTH_VAR, "jwt"), (JWT_SECRET_VAR, JWT_SECRET)],
-        vec![(CALLER_AUTH_VAR, "jwt"), (JWT_PUBLIC_KEY_VAR, RSA_PUBLIC)],
-        vec![(CALLER_AUTH_VAR, "jwt"), (JWT_JWKS_VAR, JWKS)],
-        vec![(CALLER_AUTH_VAR, "api-key"), (API_KEYS_VAR, &keys)],
+        vec![(VAR_CALLER_AUTH, "gateway")],
+        vec![(VAR_CALLER_AUTH, "none"), (VAR_ALLOW_INSECURE_NONE, "1")],
+        vec![(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_SECRET, JWT_SECRET)],
+        vec![(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_PUBLIC_KEY, RSA_PUBLIC)],
+        vec![(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_JWKS, JWKS)],
+        vec![(VAR_CALLER_AUTH, "api-key"), (VAR_API_KEYS, &keys)],
         // Variables of other modes are set but unused: still never shown.
         vec![
-            (CALLER_AUTH_VAR, "gateway"),
-            (JWT_SECRET_VAR, JWT_SECRET),
-            (API_KEYS_VAR, &keys),
+            (VAR_CALLER_AUTH, "gateway"),
+            (VAR_JWT_SECRET, JWT_SECRET),
+            (VAR_API_KEYS, &keys),
         ],
     ];
     for pairs in configurations {
@@ -280,12 +278,12 @@ fn aws_fetch_settings_debug_hides_static_credentials() {
 fn config_errors_from_bad_secret_values_hide_them() {
     // A JWT secret one byte too short.
     let short = &JWT_SECRET[..31];
-    let e = config_error(&[(CALLER_AUTH_VAR, "jwt"), (JWT_SECRET_VAR, short)]);
+    let e = config_error(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_SECRET, short)]);
     assert!(
         matches!(
             e,
             ConfigError::Invalid {
-                var: JWT_SECRET_VAR,
+                var: VAR_JWT_SECRET,
                 ..
             }
         ),
@@ -300,12 +298,12 @@ fn config_errors_from_bad_secret_values_hide_them() {
         format!("{API_KEY_1},,{API_KEY_2}"),
         format!("{API_KEY_1},{API_KEY_2}\u{7f}"),
     ] {
-        let e = config_error(&[(CALLER_AUTH_VAR, "api-key"), (API_KEYS_VAR, &list)]);
+        let e = config_error(&[(VAR_CALLER_AUTH, "api-key"), (VAR_API_KEYS, &list)]);
         assert!(
             matches!(
                 e,
                 ConfigError::Invalid {
-                    var: API_KEYS_VAR,
+                    var: VAR_API_KEYS,
                     ..
                 }
             ),
@@ -324,11 +322,11 @@ fn config_errors_from_bad_secret_values_hide_them() {
     // A private key where the public key belongs (RSA PKCS#1, PKCS#8, EC).
     for pem in [KEY_PKCS1, KEY_PKCS8, EC_PRIVATE] {
         for text in [pem.to_owned(), pem.trim().replace('\n', "\\n")] {
-            let e = config_error(&[(CALLER_AUTH_VAR, "jwt"), (JWT_PUBLIC_KEY_VAR, &text)]);
+            let e = config_error(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_PUBLIC_KEY, &text)]);
             assert!(matches!(
                 e,
                 ConfigError::Invalid {
-                    var: JWT_PUBLIC_KEY_VAR,
+                    var: VAR_JWT_PUBLIC_KEY,
                     ..
                 }
             ));
@@ -336,13 +334,13 @@ fn config_errors_from_bad_secret_values_hide_them() {
         }
     }
     // The HS256 secret put where the PEM or the JWKS belongs.
-    for var in [JWT_PUBLIC_KEY_VAR, JWT_JWKS_VAR] {
-        let e = config_error(&[(CALLER_AUTH_VAR, "jwt"), (var, JWT_SECRET)]);
+    for var in [VAR_JWT_PUBLIC_KEY, VAR_JWT_JWKS] {
+        let e = config_error(&[(VAR_CALLER_AUTH, "jwt"), (var, JWT_SECRET)]);
         assert_error_hides("secret as a key", &e, &[JWT_SECRET.to_owned()]);
     }
     // A symmetric or private JWK in the JWKS.
     let oct = serde_json::json!({"keys": [{"kty": "oct", "kid": "h", "k": "aHlnaWVuZS1vY3Qta2V5LXNlY3JldC12YWx1ZQ"}]});
-    let e = config_error(&[(CALLER_AUTH_VAR, "jwt"), (JWT_JWKS_VAR, &oct.to_string())]);
+    let e = config_error(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_JWKS, &oct.to_string())]);
     assert_error_hides(
         "oct JWK",
         &e,
@@ -351,8 +349,8 @@ fn config_errors_from_bad_secret_values_hide_them() {
     let private_d = "aHlnaWVuZS1wcml2YXRlLWV4cG9uZW50LWQtdmFsdWU";
     let private = serde_json::json!({"keys": [{"kty": "RSA", "kid": "p", "n": "AQAB", "e": "AQAB", "d": private_d}]});
     let e = config_error(&[
-        (CALLER_AUTH_VAR, "jwt"),
-        (JWT_JWKS_VAR, &private.to_string()),
+        (VAR_CALLER_AUTH, "jwt"),
+        (VAR_JWT_JWKS, &private.to_string()),
     ]);
     assert_error_hides("private JWK", &e, &[private_d.to_owned()]);
 }
@@ -364,12 +362,12 @@ fn config_errors_from_bad_secret_values_hide_them() {
 #[test]
 fn jwks_error_does_not_echo_a_quoted_secret() {
     let quoted = serde_json::json!(JWT_SECRET).to_string();
-    let e = config_error(&[(CALLER_AUTH_VAR, "jwt"), (JWT_JWKS_VAR, &quoted)]);
+    let e = config_error(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_JWKS, &quoted)]);
     assert!(
         matches!(
             e,
             ConfigError::Invalid {
-                var: JWT_JWKS_VAR,
+                var: VAR_JWT_JWKS,
                 ..
             }
         ),
@@ -380,10 +378,10 @@ fn jwks_error_does_not_echo_a_quoted_secret() {
     let jwks =
         serde_json::json!({"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB", "d": private_d}]});
     let double = serde_json::json!(jwks.to_string()).to_string();
-    let e = config_error(&[(CALLER_AUTH_VAR, "jwt"), (JWT_JWKS_VAR, &double)]);
+    let e = config_error(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_JWKS, &double)]);
     assert_error_hides("double-encoded JWKS", &e, &[private_d.to_owned()]);
     let in_list = serde_json::json!({"keys": [jwks.to_string()]}).to_string();
-    let e = config_error(&[(CALLER_AUTH_VAR, "jwt"), (JWT_JWKS_VAR, &in_list)]);
+    let e = config_error(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_JWKS, &in_list)]);
     assert_error_hides("JWK as a string", &e, &[private_d.to_owned()]);
 }
 
@@ -467,9 +465,9 @@ async fn create_ticket_state_and_its_errors_hide_secrets() {
     // A working state.
     let state = CreateTicket::from_env(&env(&[
         (VAR_INLINE, &json),
-        (CALLER_AUTH_VAR, "api-key"),
-        (API_KEYS_VAR, &keys),
-        (JWT_SECRET_VAR, JWT_SECRET),
+        (VAR_CALLER_AUTH, "api-key"),
+        (VAR_API_KEYS, &keys),
+        (VAR_JWT_SECRET, JWT_SECRET),
     ]))
     .await
     .expect("starts");
@@ -480,34 +478,34 @@ async fn create_ticket_state_and_its_errors_hide_secrets() {
     let cases: Vec<Vec<(&str, &str)>> = vec![
         vec![
             (VAR_INLINE, &broken_json),
-            (CALLER_AUTH_VAR, "api-key"),
-            (API_KEYS_VAR, &keys),
+            (VAR_CALLER_AUTH, "api-key"),
+            (VAR_API_KEYS, &keys),
         ],
         vec![
             (VAR_INLINE, &broken_key),
-            (CALLER_AUTH_VAR, "api-key"),
-            (API_KEYS_VAR, &keys),
+            (VAR_CALLER_AUTH, "api-key"),
+            (VAR_API_KEYS, &keys),
         ],
         vec![
             (VAR_INLINE, &json),
-            (CALLER_AUTH_VAR, "api-key"),
-            (API_KEYS_VAR, "short"),
+            (VAR_CALLER_AUTH, "api-key"),
+            (VAR_API_KEYS, "short"),
         ],
         vec![
             (VAR_INLINE, &json),
-            (CALLER_AUTH_VAR, "jwt"),
-            (JWT_SECRET_VAR, &JWT_SECRET[..20]),
+            (VAR_CALLER_AUTH, "jwt"),
+            (VAR_JWT_SECRET, &JWT_SECRET[..20]),
         ],
         vec![
             (VAR_INLINE, &json),
-            (CALLER_AUTH_VAR, "wrong"),
-            (API_KEYS_VAR, &keys),
+            (VAR_CALLER_AUTH, "wrong"),
+            (VAR_API_KEYS, &keys),
         ],
         vec![
             (VAR_INLINE, &json),
             ("CUSTOMAUTH_ENV", "other"),
-            (CALLER_AUTH_VAR, "api-key"),
-            (API_KEYS_VAR, &keys),
+            (VAR_CALLER_AUTH, "api-key"),
+            (VAR_API_KEYS, &keys),
         ],
     ];
     for pairs in cases {
@@ -521,9 +519,9 @@ async fn create_ticket_state_and_its_errors_hide_secrets() {
 
 #[test]
 fn auth_errors_hide_the_presented_credentials() {
-    let hs = caller_auth(&[(CALLER_AUTH_VAR, "jwt"), (JWT_SECRET_VAR, JWT_SECRET)]);
-    let api = caller_auth(&[(CALLER_AUTH_VAR, "api-key"), (API_KEYS_VAR, API_KEY_1)]);
-    let gateway = caller_auth(&[(CALLER_AUTH_VAR, "gateway")]);
+    let hs = caller_auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_SECRET, JWT_SECRET)]);
+    let api = caller_auth(&[(VAR_CALLER_AUTH, "api-key"), (VAR_API_KEYS, API_KEY_1)]);
+    let gateway = caller_auth(&[(VAR_CALLER_AUTH, "gateway")]);
     let near_miss = format!("{}X", &API_KEY_1[..API_KEY_1.len() - 1]);
     let token = jsonwebtoken::encode(
         &jsonwebtoken::Header::default(),

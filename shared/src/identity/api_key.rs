@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 use crate::config::{self, ConfigError};
 
 /// api-key mode: the accepted keys, comma-separated.
-pub const API_KEYS_VAR: &str = "CUSTOMAUTH_API_KEYS";
+pub const VAR_API_KEYS: &str = "CUSTOMAUTH_API_KEYS";
 /// Shortest API key accepted, in characters.
 pub const MIN_API_KEY_CHARS: usize = 16;
 
@@ -22,8 +22,8 @@ pub(super) struct ApiKeys {
 impl ApiKeys {
     /// Reads and checks the keys of api-key mode.
     pub(super) fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let list = Zeroizing::new(config::var(env, API_KEYS_VAR).ok_or(ConfigError::Missing {
-            var: API_KEYS_VAR,
+        let list = Zeroizing::new(config::var(env, VAR_API_KEYS).ok_or(ConfigError::Missing {
+            var: VAR_API_KEYS,
             hint: "CUSTOMAUTH_CALLER_AUTH=api-key needs the accepted keys, comma-separated, \
                    each at least 16 characters",
         })?);
@@ -31,7 +31,7 @@ impl ApiKeys {
         for (i, entry) in list.split(',').enumerate() {
             let key = entry.trim();
             let invalid = |what: &str| ConfigError::Invalid {
-                var: API_KEYS_VAR,
+                var: VAR_API_KEYS,
                 reason: format!("entry {} {what}", i + 1),
             };
             if key.is_empty() {

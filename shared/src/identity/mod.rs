@@ -76,20 +76,20 @@ use self::headers::{bearer, presented_api_key};
 use self::jwt::JwtVerifier;
 use crate::config::{self, ConfigError};
 
-pub use self::api_key::{API_KEYS_VAR, MIN_API_KEY_CHARS};
+pub use self::api_key::{MIN_API_KEY_CHARS, VAR_API_KEYS};
 pub use self::caller::{AuthError, Caller, UserInfo, VerifiedUser};
 pub use self::headers::MAX_CREDENTIAL_BYTES;
 pub use self::jwt::{
-    JWT_AUDIENCE_VAR, JWT_ISSUER_VAR, JWT_JWKS_VAR, JWT_LEEWAY_SECS, JWT_MAX_LIFETIME_SECS,
-    JWT_PUBLIC_KEY_VAR, JWT_SECRET_VAR, MIN_HS256_SECRET_BYTES,
+    JWT_LEEWAY_SECS, JWT_MAX_LIFETIME_SECS, MIN_HS256_SECRET_BYTES, VAR_JWT_AUDIENCE,
+    VAR_JWT_ISSUER, VAR_JWT_JWKS, VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET,
 };
 
 /// Selects the mode: `gateway`, `jwt`, `api-key` or `none`. Required.
-pub const CALLER_AUTH_VAR: &str = "CUSTOMAUTH_CALLER_AUTH";
+pub const VAR_CALLER_AUTH: &str = "CUSTOMAUTH_CALLER_AUTH";
 /// Must be `1` for `CUSTOMAUTH_CALLER_AUTH=none` to be accepted.
-pub const ALLOW_INSECURE_NONE_VAR: &str = "CUSTOMAUTH_ALLOW_INSECURE_NONE";
+pub const VAR_ALLOW_INSECURE_NONE: &str = "CUSTOMAUTH_ALLOW_INSECURE_NONE";
 /// The claim that carries the customUserId. Defaults to `sub`.
-pub const USER_ID_CLAIM_VAR: &str = "CUSTOMAUTH_USER_ID_CLAIM";
+pub const VAR_USER_ID_CLAIM: &str = "CUSTOMAUTH_USER_ID_CLAIM";
 
 /// The claim read when `CUSTOMAUTH_USER_ID_CLAIM` is not set.
 pub const DEFAULT_USER_ID_CLAIM: &str = "sub";
@@ -127,23 +127,23 @@ impl CallerAuthMode {
     /// [`ConfigError::Conflict`] for `none` without
     /// `CUSTOMAUTH_ALLOW_INSECURE_NONE=1`.
     pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let raw = config::var(env, CALLER_AUTH_VAR).ok_or(ConfigError::Missing {
-            var: CALLER_AUTH_VAR,
+        let raw = config::var(env, VAR_CALLER_AUTH).ok_or(ConfigError::Missing {
+            var: VAR_CALLER_AUTH,
             hint: "set it to gateway, jwt, api-key or none (there is no default)",
         })?;
         let mode: Self = raw.parse()?;
         if mode == Self::None {
             let allowed =
-                config::var(env, ALLOW_INSECURE_NONE_VAR).is_some_and(|v| v.trim() == "1");
+                config::var(env, VAR_ALLOW_INSECURE_NONE).is_some_and(|v| v.trim() == "1");
             if !allowed {
                 return Err(ConfigError::Conflict(format!(
-                    "{CALLER_AUTH_VAR}=none accepts every caller without authentication; it is \
-                     refused unless {ALLOW_INSECURE_NONE_VAR}=1 is also set (development only)"
+                    "{VAR_CALLER_AUTH}=none accepts every caller without authentication; it is \
+                     refused unless {VAR_ALLOW_INSECURE_NONE}=1 is also set (development only)"
                 )));
             }
             tracing::warn!(
                 caller_auth = "none",
-                "INSECURE: {CALLER_AUTH_VAR}=none and {ALLOW_INSECURE_NONE_VAR}=1: every caller \
+                "INSECURE: {VAR_CALLER_AUTH}=none and {VAR_ALLOW_INSECURE_NONE}=1: every caller \
                  is accepted without authentication; never deploy this"
             );
         }
@@ -173,7 +173,7 @@ impl FromStr for CallerAuthMode {
             .into_iter()
             .find(|mode| mode.as_str().eq_ignore_ascii_case(s))
             .ok_or_else(|| ConfigError::Invalid {
-                var: CALLER_AUTH_VAR,
+                var: VAR_CALLER_AUTH,
                 reason: format!(
                     "{:?} is not one of gateway, jwt, api-key, none",
                     s.chars().take(32).collect::<String>()
@@ -219,7 +219,7 @@ impl CallerAuth {
     ///   position, never the key).
     pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mode = CallerAuthMode::from_env(env)?;
-        let user_id_claim = config::var(env, USER_ID_CLAIM_VAR)
+        let user_id_claim = config::var(env, VAR_USER_ID_CLAIM)
             .map_or_else(|| DEFAULT_USER_ID_CLAIM.to_owned(), |c| c.trim().to_owned());
         let verifier = match mode {
             CallerAuthMode::Gateway => Verifier::Gateway,

@@ -20,16 +20,16 @@ use super::caller::{AuthError, Claims, VerifiedUser};
 use crate::config::{self, ConfigError};
 
 /// jwt mode: an HS256 secret, used as raw bytes exactly as given.
-pub const JWT_SECRET_VAR: &str = "CUSTOMAUTH_JWT_SECRET";
+pub const VAR_JWT_SECRET: &str = "CUSTOMAUTH_JWT_SECRET";
 /// jwt mode: a PEM public key (RSA → RS256, EC P-256 → ES256).
-pub const JWT_PUBLIC_KEY_VAR: &str = "CUSTOMAUTH_JWT_PUBLIC_KEY";
+pub const VAR_JWT_PUBLIC_KEY: &str = "CUSTOMAUTH_JWT_PUBLIC_KEY";
 /// jwt mode: a JWKS document (`{"keys": [...]}`).
-pub const JWT_JWKS_VAR: &str = "CUSTOMAUTH_JWT_JWKS";
+pub const VAR_JWT_JWKS: &str = "CUSTOMAUTH_JWT_JWKS";
 /// jwt mode: the accepted `iss`; when set, tokens must carry it.
-pub const JWT_ISSUER_VAR: &str = "CUSTOMAUTH_JWT_ISSUER";
+pub const VAR_JWT_ISSUER: &str = "CUSTOMAUTH_JWT_ISSUER";
 /// jwt mode: accepted `aud` values, comma-separated; when set, tokens must
 /// carry one of them.
-pub const JWT_AUDIENCE_VAR: &str = "CUSTOMAUTH_JWT_AUDIENCE";
+pub const VAR_JWT_AUDIENCE: &str = "CUSTOMAUTH_JWT_AUDIENCE";
 
 /// Clock skew allowed on `exp` and `nbf`, in seconds.
 pub const JWT_LEEWAY_SECS: u64 = 30;
@@ -67,13 +67,13 @@ impl fmt::Debug for JwtKey {
 impl JwtVerifier {
     /// Reads the key source, issuer and audience of jwt mode.
     pub(super) fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let secret = config::var(env, JWT_SECRET_VAR).map(Zeroizing::new);
-        let pem = config::var(env, JWT_PUBLIC_KEY_VAR);
-        let jwks = config::var(env, JWT_JWKS_VAR);
+        let secret = config::var(env, VAR_JWT_SECRET).map(Zeroizing::new);
+        let pem = config::var(env, VAR_JWT_PUBLIC_KEY);
+        let jwks = config::var(env, VAR_JWT_JWKS);
         let set: Vec<&str> = [
-            (JWT_SECRET_VAR, secret.is_some()),
-            (JWT_PUBLIC_KEY_VAR, pem.is_some()),
-            (JWT_JWKS_VAR, jwks.is_some()),
+            (VAR_JWT_SECRET, secret.is_some()),
+            (VAR_JWT_PUBLIC_KEY, pem.is_some()),
+            (VAR_JWT_JWKS, jwks.is_some()),
         ]
         .into_iter()
         .filter_map(|(var, is_set)| is_set.then_some(var))
@@ -87,8 +87,8 @@ impl JwtVerifier {
             )));
         }
 
-        let issuer = config::var(env, JWT_ISSUER_VAR).map(|iss| iss.trim().to_owned());
-        let audience = match config::var(env, JWT_AUDIENCE_VAR) {
+        let issuer = config::var(env, VAR_JWT_ISSUER).map(|iss| iss.trim().to_owned());
+        let audience = match config::var(env, VAR_JWT_AUDIENCE) {
             Some(list) => Some(parse_audience(&list)?),
             None => None,
         };
@@ -97,7 +97,7 @@ impl JwtVerifier {
         let (keys, by_kid) = if let Some(secret) = secret {
             if secret.len() < MIN_HS256_SECRET_BYTES {
                 return Err(ConfigError::Invalid {
-                    var: JWT_SECRET_VAR,
+                    var: VAR_JWT_SECRET,
                     reason: format!(
                         "an HS256 secret must be at least {MIN_HS256_SECRET_BYTES} bytes long"
                     ),
@@ -112,7 +112,7 @@ impl JwtVerifier {
             (vec![key], false)
         } else if let Some(pem) = pem {
             let (alg, key) = pem_public_key(&pem).map_err(|reason| ConfigError::Invalid {
-                var: JWT_PUBLIC_KEY_VAR,
+                var: VAR_JWT_PUBLIC_KEY,
                 reason,
             })?;
             let key = JwtKey {
@@ -124,7 +124,7 @@ impl JwtVerifier {
             (vec![key], false)
         } else if let Some(jwks) = jwks {
             let keys = jwks_keys(&jwks).map_err(|reason| ConfigError::Invalid {
-                var: JWT_JWKS_VAR,
+                var: VAR_JWT_JWKS,
                 reason,
             })?;
             let keys = keys
@@ -139,7 +139,7 @@ impl JwtVerifier {
             (keys, true)
         } else {
             return Err(ConfigError::Missing {
-                var: JWT_SECRET_VAR,
+                var: VAR_JWT_SECRET,
                 hint: "CUSTOMAUTH_CALLER_AUTH=jwt needs one of CUSTOMAUTH_JWT_SECRET (HS256 \
                        secret), CUSTOMAUTH_JWT_PUBLIC_KEY (PEM public key) or \
                        CUSTOMAUTH_JWT_JWKS (JWKS document)",
@@ -272,7 +272,7 @@ fn parse_audience(list: &str) -> Result<Vec<String>, ConfigError> {
         .collect();
     if audience.is_empty() {
         return Err(ConfigError::Invalid {
-            var: JWT_AUDIENCE_VAR,
+            var: VAR_JWT_AUDIENCE,
             reason: "no audience in the list".to_owned(),
         });
     }

@@ -4,8 +4,8 @@ use super::*;
 
 fn api_key_auth() -> CallerAuth {
     auth(&[
-        (CALLER_AUTH_VAR, "api-key"),
-        (API_KEYS_VAR, &format!(" other-key-0000000000 , {API_KEY} ")),
+        (VAR_CALLER_AUTH, "api-key"),
+        (VAR_API_KEYS, &format!(" other-key-0000000000 , {API_KEY} ")),
     ])
 }
 
@@ -77,13 +77,13 @@ fn api_key_mode_ignores_gateway_identity() {
 #[test]
 fn short_api_key_is_refused_at_config_without_echo() {
     let err = config_err(&[
-        (CALLER_AUTH_VAR, "api-key"),
-        (API_KEYS_VAR, &format!("{API_KEY},short-key-123")),
+        (VAR_CALLER_AUTH, "api-key"),
+        (VAR_API_KEYS, &format!("{API_KEY},short-key-123")),
     ]);
     assert!(matches!(
         err,
         ConfigError::Invalid {
-            var: API_KEYS_VAR,
+            var: VAR_API_KEYS,
             ..
         }
     ));
@@ -104,12 +104,12 @@ fn empty_or_unsendable_api_key_entries_are_refused() {
         "key with spaces in it!".to_owned(),
         "ключ-ключ-ключ-ключ".to_owned(),
     ] {
-        let err = config_err(&[(CALLER_AUTH_VAR, "api-key"), (API_KEYS_VAR, &list)]);
+        let err = config_err(&[(VAR_CALLER_AUTH, "api-key"), (VAR_API_KEYS, &list)]);
         assert!(
             matches!(
                 err,
                 ConfigError::Invalid {
-                    var: API_KEYS_VAR,
+                    var: VAR_API_KEYS,
                     ..
                 }
             ),
@@ -120,11 +120,11 @@ fn empty_or_unsendable_api_key_entries_are_refused() {
 
 #[test]
 fn api_key_mode_without_keys_is_missing() {
-    let err = config_err(&[(CALLER_AUTH_VAR, "api-key")]);
+    let err = config_err(&[(VAR_CALLER_AUTH, "api-key")]);
     assert!(matches!(
         err,
         ConfigError::Missing {
-            var: API_KEYS_VAR,
+            var: VAR_API_KEYS,
             ..
         }
     ));

@@ -5,8 +5,8 @@ use super::*;
 
 fn gateway(claim: Option<&str>) -> CallerAuth {
     match claim {
-        Some(claim) => auth(&[(CALLER_AUTH_VAR, "gateway"), (USER_ID_CLAIM_VAR, claim)]),
-        None => auth(&[(CALLER_AUTH_VAR, "gateway")]),
+        Some(claim) => auth(&[(VAR_CALLER_AUTH, "gateway"), (VAR_USER_ID_CLAIM, claim)]),
+        None => auth(&[(VAR_CALLER_AUTH, "gateway")]),
     }
 }
 

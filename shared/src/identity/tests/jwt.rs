@@ -60,10 +60,10 @@ fn future_nbf_is_refused_and_nbf_within_leeway_accepted() {
 
 fn checked_auth() -> CallerAuth {
     auth(&[
-        (CALLER_AUTH_VAR, "jwt"),
-        (JWT_SECRET_VAR, SECRET),
-        (JWT_ISSUER_VAR, "https://auth.example.com/"),
-        (JWT_AUDIENCE_VAR, "api-a, api-b"),
+        (VAR_CALLER_AUTH, "jwt"),
+        (VAR_JWT_SECRET, SECRET),
+        (VAR_JWT_ISSUER, "https://auth.example.com/"),
+        (VAR_JWT_AUDIENCE, "api-a, api-b"),
     ])
 }
 
@@ -206,9 +206,9 @@ fn identity_claim_not_a_valid_custom_user_id_is_invalid_identity() {
 #[test]
 fn custom_identity_claim_is_read_from_the_token() {
     let auth = auth(&[
-        (CALLER_AUTH_VAR, "jwt"),
-        (JWT_SECRET_VAR, SECRET),
-        (USER_ID_CLAIM_VAR, "customUserId"),
+        (VAR_CALLER_AUTH, "jwt"),
+        (VAR_JWT_SECRET, SECRET),
+        (VAR_USER_ID_CLAIM, "customUserId"),
     ]);
     let token = hs256(&json!({"sub": "auth0|99", "customUserId": "user_77", "exp": now() + 600}));
     let Ok(Caller::User(user)) = auth.authenticate(&with_bearer(&token)) else {

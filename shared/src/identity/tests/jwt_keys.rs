@@ -15,7 +15,7 @@ fn rs256_valid_token_gives_user() {
 #[test]
 fn rs256_public_key_with_literal_newlines_is_accepted() {
     let one_line = RSA_PUBLIC.trim().replace('\n', "\\n");
-    let auth = auth(&[(CALLER_AUTH_VAR, "jwt"), (JWT_PUBLIC_KEY_VAR, &one_line)]);
+    let auth = auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_PUBLIC_KEY, &one_line)]);
     let token = rs256(&claims("user_1234"), None);
     assert_eq!(
         user_id(auth.authenticate(&with_bearer(&token))),
@@ -97,11 +97,11 @@ fn es256_expired_token_is_refused() {
 #[test]
 fn pem_private_key_is_refused() {
     for private in [RSA_PRIVATE, EC_PRIVATE] {
-        let err = config_err(&[(CALLER_AUTH_VAR, "jwt"), (JWT_PUBLIC_KEY_VAR, private)]);
+        let err = config_err(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_PUBLIC_KEY, private)]);
         assert!(matches!(
             err,
             ConfigError::Invalid {
-                var: JWT_PUBLIC_KEY_VAR,
+                var: VAR_JWT_PUBLIC_KEY,
                 ..
             }
         ));
@@ -126,19 +126,19 @@ fn pem_garbage_and_small_rsa_keys_are_refused() {
         "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----",
         &small,
     ] {
-        let err = config_err(&[(CALLER_AUTH_VAR, "jwt"), (JWT_PUBLIC_KEY_VAR, pem)]);
+        let err = config_err(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_PUBLIC_KEY, pem)]);
         assert!(
             matches!(
                 err,
                 ConfigError::Invalid {
-                    var: JWT_PUBLIC_KEY_VAR,
+                    var: VAR_JWT_PUBLIC_KEY,
                     ..
                 }
             ),
             "{err}"
         );
     }
-    let err = config_err(&[(CALLER_AUTH_VAR, "jwt"), (JWT_PUBLIC_KEY_VAR, &small)]);
+    let err = config_err(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_PUBLIC_KEY, &small)]);
     assert!(err.to_string().contains("1024-bit"), "{err}");
 }
 
@@ -179,7 +179,7 @@ fn jwks_token_without_kid_needs_a_single_key_set() {
 
     let mut set: Value = serde_json::from_str(JWKS).expect("fixture");
     set["keys"].as_array_mut().expect("keys").truncate(1);
-    let one = auth(&[(CALLER_AUTH_VAR, "jwt"), (JWT_JWKS_VAR, &set.to_string())]);
+    let one = auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_JWKS, &set.to_string())]);
     assert_eq!(user_id(one.authenticate(&with_bearer(&token))), "user_1234");
 }
 
@@ -195,9 +195,9 @@ fn jwks_expired_wrong_aud_and_bad_signature_are_refused() {
     );
 
     let auth = auth(&[
-        (CALLER_AUTH_VAR, "jwt"),
-        (JWT_JWKS_VAR, JWKS),
-        (JWT_AUDIENCE_VAR, "customauth-api"),
+        (VAR_CALLER_AUTH, "jwt"),
+        (VAR_JWT_JWKS, JWKS),
+        (VAR_JWT_AUDIENCE, "customauth-api"),
     ]);
     let token = rs256(
         &json!({"sub": "user_1234", "exp": now() + 600, "aud": "other-api"}),
@@ -214,12 +214,12 @@ fn jwks_expired_wrong_aud_and_bad_signature_are_refused() {
 }
 
 fn jwks_err(doc: &Value) -> String {
-    let err = config_err(&[(CALLER_AUTH_VAR, "jwt"), (JWT_JWKS_VAR, &doc.to_string())]);
+    let err = config_err(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_JWKS, &doc.to_string())]);
     assert!(
         matches!(
             err,
             ConfigError::Invalid {
-                var: JWT_JWKS_VAR,
+                var: VAR_JWT_JWKS,
                 ..
             }
         ),
@@ -268,7 +268,7 @@ fn jwks_encryption_keys_are_skipped() {
     oaep["kid"] = json!("enc-2");
     oaep.as_object_mut().expect("object").remove("use");
     let doc = json!({"keys": [enc, oaep, ec]}).to_string();
-    let auth = auth(&[(CALLER_AUTH_VAR, "jwt"), (JWT_JWKS_VAR, &doc)]);
+    let auth = auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_JWKS, &doc)]);
     let token = rs256(&claims("user_1234"), Some("enc-1"));
     invalid(auth.authenticate(&with_bearer(&token)));
     // One usable key left: a kid-less token may use it.
@@ -281,10 +281,10 @@ fn jwks_encryption_keys_are_skipped() {
 
 #[test]
 fn jwt_without_key_is_missing_naming_the_three_variables() {
-    let err = config_err(&[(CALLER_AUTH_VAR, "jwt")]);
+    let err = config_err(&[(VAR_CALLER_AUTH, "jwt")]);
     assert!(matches!(err, ConfigError::Missing { .. }));
     let msg = err.to_string();
-    for var in [JWT_SECRET_VAR, JWT_PUBLIC_KEY_VAR, JWT_JWKS_VAR] {
+    for var in [VAR_JWT_SECRET, VAR_JWT_PUBLIC_KEY, VAR_JWT_JWKS] {
         assert!(msg.contains(var), "{msg}");
     }
 }
@@ -292,15 +292,15 @@ fn jwt_without_key_is_missing_naming_the_three_variables() {
 #[test]
 fn jwt_with_two_keys_is_a_conflict() {
     let err = config_err(&[
-        (CALLER_AUTH_VAR, "jwt"),
-        (JWT_SECRET_VAR, SECRET),
-        (JWT_JWKS_VAR, JWKS),
+        (VAR_CALLER_AUTH, "jwt"),
+        (VAR_JWT_SECRET, SECRET),
+        (VAR_JWT_JWKS, JWKS),
     ]);
     let ConfigError::Conflict(msg) = &err else {
         panic!("expected a conflict, got {err:?}");
     };
     assert!(
-        msg.contains(JWT_SECRET_VAR) && msg.contains(JWT_JWKS_VAR),
+        msg.contains(VAR_JWT_SECRET) && msg.contains(VAR_JWT_JWKS),
         "{msg}"
     );
     assert!(!msg.contains(SECRET), "{msg}");
@@ -310,11 +310,11 @@ fn jwt_with_two_keys_is_a_conflict() {
 fn short_hs256_secret_is_refused_without_echo() {
     let short = "only-31-bytes-long-secret-12345";
     assert_eq!(short.len(), 31);
-    let err = config_err(&[(CALLER_AUTH_VAR, "jwt"), (JWT_SECRET_VAR, short)]);
+    let err = config_err(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_SECRET, short)]);
     assert!(matches!(
         err,
         ConfigError::Invalid {
-            var: JWT_SECRET_VAR,
+            var: VAR_JWT_SECRET,
             ..
         }
     ));
@@ -324,14 +324,14 @@ fn short_hs256_secret_is_refused_without_echo() {
 #[test]
 fn blank_audience_list_is_refused() {
     let err = config_err(&[
-        (CALLER_AUTH_VAR, "jwt"),
-        (JWT_SECRET_VAR, SECRET),
-        (JWT_AUDIENCE_VAR, " , "),
+        (VAR_CALLER_AUTH, "jwt"),
+        (VAR_JWT_SECRET, SECRET),
+        (VAR_JWT_AUDIENCE, " , "),
     ]);
     assert!(matches!(
         err,
         ConfigError::Invalid {
-            var: JWT_AUDIENCE_VAR,
+            var: VAR_JWT_AUDIENCE,
             ..
         }
     ));

@@ -142,19 +142,19 @@ fn es256(claims: &Value, kid: Option<&str>) -> String {
 }
 
 fn hs256_auth() -> CallerAuth {
-    auth(&[(CALLER_AUTH_VAR, "jwt"), (JWT_SECRET_VAR, SECRET)])
+    auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_SECRET, SECRET)])
 }
 
 fn rs256_auth() -> CallerAuth {
-    auth(&[(CALLER_AUTH_VAR, "jwt"), (JWT_PUBLIC_KEY_VAR, RSA_PUBLIC)])
+    auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_PUBLIC_KEY, RSA_PUBLIC)])
 }
 
 fn es256_auth() -> CallerAuth {
-    auth(&[(CALLER_AUTH_VAR, "jwt"), (JWT_PUBLIC_KEY_VAR, EC_PUBLIC)])
+    auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_PUBLIC_KEY, EC_PUBLIC)])
 }
 
 fn jwks_auth() -> CallerAuth {
-    auth(&[(CALLER_AUTH_VAR, "jwt"), (JWT_JWKS_VAR, JWKS)])
+    auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_JWKS, JWKS)])
 }
 
 fn user_id(caller: Result<Caller, AuthError>) -> String {

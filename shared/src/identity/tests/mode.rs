@@ -40,7 +40,7 @@ fn missing_mode_names_the_variable_and_the_values() {
     assert!(matches!(
         err,
         ConfigError::Missing {
-            var: CALLER_AUTH_VAR,
+            var: VAR_CALLER_AUTH,
             ..
         }
     ));
@@ -54,11 +54,11 @@ fn missing_mode_names_the_variable_and_the_values() {
     ] {
         assert!(msg.contains(word), "{msg}");
     }
-    let blank = config_err(&[(CALLER_AUTH_VAR, "  ")]);
+    let blank = config_err(&[(VAR_CALLER_AUTH, "  ")]);
     assert!(matches!(
         blank,
         ConfigError::Missing {
-            var: CALLER_AUTH_VAR,
+            var: VAR_CALLER_AUTH,
             ..
         }
     ));
@@ -66,17 +66,17 @@ fn missing_mode_names_the_variable_and_the_values() {
 
 #[test]
 fn unknown_mode_is_invalid() {
-    let err = config_err(&[(CALLER_AUTH_VAR, "oauth")]);
+    let err = config_err(&[(VAR_CALLER_AUTH, "oauth")]);
     assert!(matches!(
         err,
         ConfigError::Invalid {
-            var: CALLER_AUTH_VAR,
+            var: VAR_CALLER_AUTH,
             ..
         }
     ));
     assert!(err.to_string().contains("oauth"));
     assert!(matches!(
-        config_err(&[(CALLER_AUTH_VAR, "api_key")]),
+        config_err(&[(VAR_CALLER_AUTH, "api_key")]),
         ConfigError::Invalid { .. }
     ));
 }
@@ -84,15 +84,15 @@ fn unknown_mode_is_invalid() {
 #[test]
 fn none_without_allowance_is_refused_naming_both_variables() {
     for allow in [None, Some("0"), Some("true"), Some("")] {
-        let mut pairs = vec![(CALLER_AUTH_VAR, "none")];
+        let mut pairs = vec![(VAR_CALLER_AUTH, "none")];
         if let Some(allow) = allow {
-            pairs.push((ALLOW_INSECURE_NONE_VAR, allow));
+            pairs.push((VAR_ALLOW_INSECURE_NONE, allow));
         }
         let err = config_err(&pairs);
         assert!(matches!(err, ConfigError::Conflict(_)), "{allow:?}");
         let msg = err.to_string();
         assert!(
-            msg.contains(CALLER_AUTH_VAR) && msg.contains(ALLOW_INSECURE_NONE_VAR),
+            msg.contains(VAR_CALLER_AUTH) && msg.contains(VAR_ALLOW_INSECURE_NONE),
             "{msg}"
         );
     }
@@ -100,7 +100,7 @@ fn none_without_allowance_is_refused_naming_both_variables() {
 
 #[test]
 fn none_with_allowance_makes_everyone_anonymous() {
-    let auth = auth(&[(CALLER_AUTH_VAR, "none"), (ALLOW_INSECURE_NONE_VAR, "1")]);
+    let auth = auth(&[(VAR_CALLER_AUTH, "none"), (VAR_ALLOW_INSECURE_NONE, "1")]);
     assert_eq!(auth.mode(), CallerAuthMode::None);
     assert_eq!(auth.authenticate(&request(&[])), Ok(Caller::Anonymous));
     assert_eq!(auth.authenticate(&event(V2_JWT)), Ok(Caller::Anonymous));
@@ -109,10 +109,10 @@ fn none_with_allowance_makes_everyone_anonymous() {
 #[test]
 fn variables_of_another_mode_are_not_an_error() {
     let auth = auth(&[
-        (CALLER_AUTH_VAR, "gateway"),
-        (JWT_SECRET_VAR, "short"),
-        (JWT_PUBLIC_KEY_VAR, "garbage"),
-        (API_KEYS_VAR, "x,,y"),
+        (VAR_CALLER_AUTH, "gateway"),
+        (VAR_JWT_SECRET, "short"),
+        (VAR_JWT_PUBLIC_KEY, "garbage"),
+        (VAR_API_KEYS, "x,,y"),
     ]);
     assert_eq!(auth.mode(), CallerAuthMode::Gateway);
     assert_eq!(auth.user_id_claim(), "sub");
@@ -122,7 +122,7 @@ fn variables_of_another_mode_are_not_an_error() {
 fn debug_never_shows_secrets() {
     let text = format!("{:?}", hs256_auth());
     assert!(!text.contains(SECRET) && text.contains("HS256"), "{text}");
-    let keys = auth(&[(CALLER_AUTH_VAR, "api-key"), (API_KEYS_VAR, API_KEY)]);
+    let keys = auth(&[(VAR_CALLER_AUTH, "api-key"), (VAR_API_KEYS, API_KEY)]);
     let text = format!("{keys:?}");
     assert!(!text.contains(API_KEY), "{text}");
     let text = format!("{:?}", jwks_auth());
