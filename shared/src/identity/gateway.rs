@@ -1,15 +1,19 @@
 //! gateway mode: the identity an API Gateway authorizer already checked,
-//! read from the lambda_http request context.
+//! read from the lambda_http request context (a [`RequestContext`] in the
+//! request's extensions, where lambda_http puts it).
 
+use lambda_http::http::Extensions;
 use lambda_http::request::RequestContext;
-use lambda_http::{Request, RequestExt};
 use serde_json::Value;
 
 use super::caller::{AuthError, Claims, VerifiedUser};
 
 /// The user an authorizer vouches for, from the request context.
-pub(super) fn gateway_user(req: &Request, user_id_claim: &str) -> Result<VerifiedUser, AuthError> {
-    match req.request_context_ref() {
+pub(super) fn gateway_user(
+    extensions: &Extensions,
+    user_id_claim: &str,
+) -> Result<VerifiedUser, AuthError> {
+    match extensions.get::<RequestContext>() {
         Some(RequestContext::ApiGatewayV2(ctx)) => {
             let Some(authorizer) = &ctx.authorizer else {
                 return Err(AuthError::Missing);

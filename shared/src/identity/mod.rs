@@ -2,7 +2,9 @@
 //!
 //! [`CallerAuth`] is built once at cold start from the environment
 //! ([`CallerAuth::from_env`]) and then answers, per request, who is calling
-//! ([`CallerAuth::authenticate`]). It fails closed: a request either carries
+//! ([`CallerAuth::authenticate`] on a request with any body, or
+//! [`CallerAuth::authenticate_parts`] on its headers and extensions, as a
+//! tower layer has them). It fails closed: a request either carries
 //! an identity that checks out, or it gets an [`AuthError`] (HTTP 401).
 //!
 //! `CUSTOMAUTH_CALLER_AUTH` picks the mode ([`CallerAuthMode`]):
@@ -68,7 +70,7 @@ mod tests;
 use std::fmt;
 use std::str::FromStr;
 
-use lambda_http::Request;
+use lambda_http::http::{Extensions, HeaderMap, Request};
 
 use self::api_key::ApiKeys;
 use self::gateway::gateway_user;
@@ -244,7 +246,11 @@ impl CallerAuth {
         &self.user_id_claim
     }
 
-    /// Who is calling.
+    /// Who is calling, from the parts of a request that carry credentials:
+    /// the headers (`Authorization`, `X-Api-Key`) and the extensions (the
+    /// lambda_http [`RequestContext`](lambda_http::request::RequestContext)
+    /// with the authorizer's identity, in gateway mode). The body is never
+    /// read, so a tower layer can call this on a request of any body type.
     ///
     /// # Errors
     /// [`AuthError::Missing`] without credentials (gateway mode: without an
@@ -253,15 +259,19 @@ impl CallerAuth {
     /// algorithm, unknown API key, identity claim absent or not a string,
     /// oversized); [`AuthError::InvalidIdentity`] when the identity claim is
     /// not a valid customUserId.
-    pub fn authenticate(&self, req: &Request) -> Result<Caller, AuthError> {
+    pub fn authenticate_parts(
+        &self,
+        headers: &HeaderMap,
+        extensions: &Extensions,
+    ) -> Result<Caller, AuthError> {
         match &self.verifier {
-            Verifier::Gateway => gateway_user(req, &self.user_id_claim).map(Caller::User),
+            Verifier::Gateway => gateway_user(extensions, &self.user_id_claim).map(Caller::User),
             Verifier::Jwt(jwt) => {
-                let token = bearer(req.headers())?;
+                let token = bearer(headers)?;
                 jwt.verify(token, &self.user_id_claim).map(Caller::User)
             }
             Verifier::ApiKeys(keys) => {
-                let key = presented_api_key(req.headers())?;
+                let key = presented_api_key(headers)?;
                 if keys.accepts(key) {
                     Ok(Caller::Backend)
                 } else {
@@ -270,6 +280,16 @@ impl CallerAuth {
             }
             Verifier::None => Ok(Caller::Anonymous),
         }
+    }
+
+    /// Who is calling: [`CallerAuth::authenticate_parts`] on the request's
+    /// headers and extensions. Takes a `lambda_http::Request` as well as an
+    /// `http::Request` with any other body.
+    ///
+    /// # Errors
+    /// Those of [`CallerAuth::authenticate_parts`].
+    pub fn authenticate<B>(&self, req: &Request<B>) -> Result<Caller, AuthError> {
+        self.authenticate_parts(req.headers(), req.extensions())
     }
 }
 

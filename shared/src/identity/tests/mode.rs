@@ -128,3 +128,37 @@ fn debug_never_shows_secrets() {
     let text = format!("{:?}", jwks_auth());
     assert!(text.contains("k2048") && text.contains("ES256"), "{text}");
 }
+
+#[test]
+fn authenticate_parts_reads_headers_and_extensions_whatever_the_body() {
+    // gateway mode: the authorizer identity travels in the extensions.
+    let gateway = auth(&[(VAR_CALLER_AUTH, "gateway")]);
+    let (parts, _body) = event(V2_JWT).into_parts();
+    assert_eq!(
+        user_id(gateway.authenticate_parts(&parts.headers, &parts.extensions)),
+        "user_1234"
+    );
+    let unit_body = http::Request::from_parts(parts, ());
+    assert_eq!(user_id(gateway.authenticate(&unit_body)), "user_1234");
+    assert_eq!(
+        gateway.authenticate_parts(&HeaderMap::new(), &Extensions::new()),
+        Err(AuthError::Missing)
+    );
+
+    // jwt and api-key modes: the credential travels in the headers.
+    let token = hs256(&claims("user_1234"));
+    let req = http::Request::builder()
+        .header("authorization", format!("Bearer {token}"))
+        .body(String::new())
+        .expect("request builds");
+    assert_eq!(user_id(hs256_auth().authenticate(&req)), "user_1234");
+    let keys = auth(&[(VAR_CALLER_AUTH, "api-key"), (VAR_API_KEYS, API_KEY)]);
+    let req = http::Request::builder()
+        .header("x-api-key", API_KEY)
+        .body(())
+        .expect("request builds");
+    assert_eq!(
+        keys.authenticate_parts(req.headers(), req.extensions()),
+        Ok(Caller::Backend)
+    );
+}
