@@ -25,9 +25,8 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
 
 use ipnet::{IpNet, Ipv4Net};
-use lambda_http::http::HeaderMap;
+use lambda_http::http::{Extensions, HeaderMap, Request};
 use lambda_http::request::RequestContext;
-use lambda_http::{Request, RequestExt};
 
 use crate::config::{self, ConfigError};
 
@@ -149,9 +148,26 @@ fn truncate(s: &str, max_chars: usize) -> &str {
 ///
 /// See the [module documentation](self) for where the address is taken from
 /// for each kind of request. Never fails: unparseable or missing data gives
-/// the last address known, or `None`.
-pub fn client_ip(req: &Request, trusted: &TrustedProxies) -> Option<IpAddr> {
-    match req.request_context_ref() {
+/// the last address known, or `None`. Takes a `lambda_http::Request` as well
+/// as an `http::Request` with any other body; [`client_ip_parts`] on the
+/// request's headers and extensions.
+pub fn client_ip<B>(req: &Request<B>, trusted: &TrustedProxies) -> Option<IpAddr> {
+    client_ip_parts(req.headers(), req.extensions(), trusted)
+}
+
+/// [`client_ip`] from the parts of a request it reads: the headers
+/// (`X-Forwarded-For`, `Forwarded`) and the extensions (the lambda_http
+/// [`RequestContext`], or in HTTP mode the [`PeerAddr`]). The body is never
+/// read, so a tower layer can call this on a request of any body type.
+///
+/// Never fails: unparseable or missing data gives the last address known,
+/// or `None`.
+pub fn client_ip_parts(
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    trusted: &TrustedProxies,
+) -> Option<IpAddr> {
+    match extensions.get::<RequestContext>() {
         Some(RequestContext::ApiGatewayV2(ctx)) => {
             ctx.http.source_ip.as_deref().and_then(parse_hop)
         }
@@ -159,18 +175,17 @@ pub fn client_ip(req: &Request, trusted: &TrustedProxies) -> Option<IpAddr> {
             ctx.identity.source_ip.as_deref().and_then(parse_hop)
         }
         Some(RequestContext::Alb(_)) => {
-            let mut hops = forwarded_for(req.headers());
+            let mut hops = forwarded_for(headers);
             // ALB appends the address it saw: the last entry is its peer.
             let peer = hops.next().and_then(parse_hop)?;
             Some(walk(peer, hops, trusted))
         }
         Some(_) => None,
         None => {
-            let peer = req.extensions().get::<PeerAddr>()?.0.ip().to_canonical();
+            let peer = extensions.get::<PeerAddr>()?.0.ip().to_canonical();
             if !trusted.contains(peer) {
                 return Some(peer);
             }
-            let headers = req.headers();
             if headers.contains_key("x-forwarded-for") {
                 Some(walk(peer, forwarded_for(headers), trusted))
             } else {

@@ -2,8 +2,8 @@
 //! bounds on the forwarding-header walk.
 
 use super::*;
-use lambda_http::Body;
 use lambda_http::http;
+use lambda_http::{Body, Request};
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 fn ip(s: &str) -> IpAddr {
@@ -493,5 +493,42 @@ fn peer_addr_is_a_request_extension() {
     assert_eq!(
         client_ip(&req, &TrustedProxies::none()),
         Some(ip("127.0.0.1"))
+    );
+}
+
+#[test]
+fn client_ip_parts_reads_headers_and_extensions_whatever_the_body() {
+    // Lambda events: the request context travels in the extensions.
+    let (parts, _body) = event(V2_JWT).into_parts();
+    assert_eq!(
+        client_ip_parts(&parts.headers, &parts.extensions, &TrustedProxies::none()),
+        Some(ip("203.0.113.7"))
+    );
+    let (parts, _body) = event(ALB_CLIENT_IP).into_parts();
+    let unit_body = http::Request::from_parts(parts, ());
+    assert_eq!(
+        client_ip(&unit_body, &trust("10.0.0.0/8")),
+        Some(ip("198.51.100.9"))
+    );
+
+    // HTTP mode: the peer in the extensions, the hops in the headers.
+    let mut req = http::Request::builder()
+        .header("x-forwarded-for", "198.51.100.1")
+        .body(String::new())
+        .expect("request builds");
+    req.extensions_mut().insert(PeerAddr(
+        "10.0.0.2:443".parse().expect("test socket address"),
+    ));
+    assert_eq!(
+        client_ip_parts(req.headers(), req.extensions(), &trust("10.0.0.0/8")),
+        Some(ip("198.51.100.1"))
+    );
+    assert_eq!(
+        client_ip(&req, &trust("10.0.0.0/8")),
+        Some(ip("198.51.100.1"))
+    );
+    assert_eq!(
+        client_ip_parts(&HeaderMap::new(), &Extensions::new(), &trust("0.0.0.0/0")),
+        None
     );
 }
