@@ -29,7 +29,7 @@
 //!   `CUSTOMAUTH_ALLOW_INSECURE_NONE=1`, and logged as a warning.
 //!
 //! In `gateway` and `jwt` modes the identity claim must be a string that
-//! satisfies the SDK's customUserId rule ([`CustomUserId`]).
+//! satisfies the SDK's customUserId rule ([`CustomUserId`](crate::CustomUserId)).
 //!
 //! Tokens, API keys and secrets are never logged and never appear in an
 //! error: [`AuthError`] carries static reasons only.
