@@ -11,7 +11,7 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use customauth::client_ip::TrustedProxies;
 use customauth::function::service;
 use customauth::handlers::CreateTicket;
-use customauth::identity::CallerAuth;
+use customauth::identity::{CallerAuth, VAR_CALLER_AUTH};
 use customauth::signer::SignerHandle;
 use customauth::{CustomUserId, Limits, SigningKey, TicketOptions, TicketSigner, now_ms};
 use tower::ServiceExt as _;
@@ -45,10 +45,9 @@ fn bench(c: &mut Criterion) {
         })
     });
 
-    let auth = CallerAuth::from_env(&|k: &str| {
-        (k == "CUSTOMAUTH_CALLER_AUTH").then(|| "gateway".to_owned())
-    })
-    .expect("gateway mode");
+    let auth =
+        CallerAuth::from_env(&|k: &str| (k == VAR_CALLER_AUTH).then(|| "gateway".to_owned()))
+            .expect("gateway mode");
     let state = service(Arc::new(CreateTicket::new(
         SignerHandle::fixed(signer()),
         auth,

@@ -24,7 +24,8 @@ use customauth::credentials::{VAR_INLINE, VAR_SPLIT_ENV_ID, VAR_SPLIT_KEY, VAR_S
 use customauth::function::Function as _;
 use customauth::handlers::CreateTicket;
 use customauth::identity::{
-    CallerAuth, VAR_API_KEYS, VAR_CALLER_AUTH, VAR_JWT_JWKS, VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET,
+    CallerAuth, VAR_ALLOW_INSECURE_NONE, VAR_API_KEYS, VAR_CALLER_AUTH, VAR_JWT_JWKS,
+    VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET,
 };
 use customauth::signer::SignerHandle;
 use customauth::{
@@ -237,10 +238,7 @@ fn caller_auth_debug_hides_secrets_in_all_four_modes() {
     let keys = format!("{API_KEY_1}, {API_KEY_2}");
     let configurations: Vec<Vec<(&str, &str)>> = vec![
         vec![(VAR_CALLER_AUTH, "gateway")],
-        vec![
-            (VAR_CALLER_AUTH, "none"),
-            ("CUSTOMAUTH_ALLOW_INSECURE_NONE", "1"),
-        ],
+        vec![(VAR_CALLER_AUTH, "none"), (VAR_ALLOW_INSECURE_NONE, "1")],
         vec![(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_SECRET, JWT_SECRET)],
         vec![(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_PUBLIC_KEY, RSA_PUBLIC)],
         vec![(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_JWKS, JWKS)],

@@ -27,7 +27,10 @@ use customauth::credentials::{Credentials, CredentialsError};
 use customauth::function::service;
 use customauth::handlers::{CreateTicket, GetClientIp, GetUserInfo};
 use customauth::http::INVALID_BODY_MARKER;
-use customauth::identity::CallerAuth;
+use customauth::identity::{
+    CallerAuth, VAR_CALLER_AUTH, VAR_JWT_AUDIENCE, VAR_JWT_ISSUER, VAR_JWT_JWKS,
+    VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET,
+};
 use customauth::key::{KeyError, MIN_BITS, SigningKey};
 use customauth::signer::SignerHandle;
 use customauth::ticket::{Limits, TicketSigner, TicketVerifier};
@@ -345,25 +348,19 @@ static JWT_AUTHS: LazyLock<[(&str, CallerAuth); 3]> = LazyLock::new(|| {
         (
             "HS256 secret",
             auth(&[
-                ("CUSTOMAUTH_CALLER_AUTH", "jwt"),
-                ("CUSTOMAUTH_JWT_SECRET", HS256_SECRET),
-                ("CUSTOMAUTH_JWT_ISSUER", "https://issuer.example/"),
-                ("CUSTOMAUTH_JWT_AUDIENCE", "customauth"),
+                (VAR_CALLER_AUTH, "jwt"),
+                (VAR_JWT_SECRET, HS256_SECRET),
+                (VAR_JWT_ISSUER, "https://issuer.example/"),
+                (VAR_JWT_AUDIENCE, "customauth"),
             ]),
         ),
         (
             "RS256 PEM",
-            auth(&[
-                ("CUSTOMAUTH_CALLER_AUTH", "jwt"),
-                ("CUSTOMAUTH_JWT_PUBLIC_KEY", K2048_PUBLIC),
-            ]),
+            auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_PUBLIC_KEY, K2048_PUBLIC)]),
         ),
         (
             "JWKS",
-            auth(&[
-                ("CUSTOMAUTH_CALLER_AUTH", "jwt"),
-                ("CUSTOMAUTH_JWT_JWKS", JWKS),
-            ]),
+            auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_JWKS, JWKS)]),
         ),
     ]
 });
@@ -418,10 +415,8 @@ impl Functions {
 /// context the event carries, so a fuzzer reaches signing), getClientIP
 /// behind trusted proxies, on a current-thread runtime.
 static FUNCTIONS: LazyLock<Functions> = LazyLock::new(|| {
-    let gateway = || {
-        CallerAuth::from_env(&env_of(&[("CUSTOMAUTH_CALLER_AUTH", "gateway")]))
-            .expect("gateway mode")
-    };
+    let gateway =
+        || CallerAuth::from_env(&env_of(&[(VAR_CALLER_AUTH, "gateway")])).expect("gateway mode");
     Functions {
         runtime: tokio::runtime::Builder::new_current_thread()
             .build()

@@ -1,0 +1,311 @@
+//! The caller's IP address, as the SDK's `getClientIP` reports it.
+//!
+//! Where the address comes from depends on what delivered the request:
+//!
+//! - API Gateway HTTP API (v2) and Lambda function URLs:
+//!   `requestContext.http.sourceIp`, the address the gateway saw;
+//! - API Gateway REST API (v1): `requestContext.identity.sourceIp`, likewise.
+//!   `X-Forwarded-For` is never read on these two paths: the gateway passes on
+//!   whatever the client sent there;
+//! - Application Load Balancer: ALB appends the address it saw to
+//!   `X-Forwarded-For`, so the last entry is the ALB's peer. From there the
+//!   walk goes left while the hop is a [`TrustedProxies`] member;
+//! - HTTP mode (no Lambda request context): the TCP peer, which the server
+//!   attaches as a [`PeerAddr`] extension. If the peer is trusted, the walk
+//!   goes left through `X-Forwarded-For` (every header line, comma lists), or,
+//!   without that header, through the RFC 7239 `Forwarded` `for=` parameters.
+//!
+//! The client is the rightmost hop that is not a trusted proxy. A hop that is
+//! not an IP address (`unknown`, `_hidden`, garbage) ends the walk at the last
+//! address known: whatever lies left of it was written by someone we cannot
+//! vouch for. The walk looks at no more than [`MAX_HOPS`] hops and
+//! [`MAX_HEADER_BYTES`] bytes, counted from the right.
+
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::str::FromStr;
+
+use ipnet::{IpNet, Ipv4Net};
+use lambda_http::http::{Extensions, HeaderMap, Request};
+use lambda_http::request::RequestContext;
+
+use crate::config::ConfigError;
+use crate::env::var;
+
+/// The variable listing the trusted proxies.
+pub const VAR_TRUSTED_PROXIES: &str = "CUSTOMAUTH_TRUSTED_PROXIES";
+
+/// Most forwarding hops looked at, counted from the right.
+pub const MAX_HOPS: usize = 64;
+
+/// Most bytes of forwarding headers looked at, counted from the right.
+pub const MAX_HEADER_BYTES: usize = 8 * 1024;
+
+/// Longest text taken for one hop (`"[v6]:port"` with quotes is under 60).
+const MAX_HOP_LEN: usize = 100;
+
+/// The TCP peer of a request served in HTTP mode.
+///
+/// The HTTP server inserts it into the request's extensions; requests that
+/// came through the Lambda runtime have a request context instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PeerAddr(pub SocketAddr);
+
+/// Proxies whose forwarding headers are believed.
+///
+/// Read from `CUSTOMAUTH_TRUSTED_PROXIES`: comma-separated CIDRs or bare
+/// addresses, IPv4 or IPv6 (`10.0.0.0/8, 2001:db8::/32, 192.0.2.1`).
+/// Defaults to trusting nobody.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies {
+    nets: Vec<IpNet>,
+}
+
+impl TrustedProxies {
+    /// Trusts nobody: forwarding headers are ignored in HTTP mode and ALB's
+    /// own peer is the client.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// Reads `CUSTOMAUTH_TRUSTED_PROXIES` through `env`; unset or blank
+    /// trusts nobody.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the variable and the first entry that
+    /// is neither an IP address nor a CIDR.
+    pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        match var(env, VAR_TRUSTED_PROXIES) {
+            Some(list) => Self::parse(&list),
+            None => Ok(Self::none()),
+        }
+    }
+
+    /// Parses a comma-separated list of CIDRs and bare addresses. Blank
+    /// entries are skipped; a bare address is a /32 (IPv4) or /128 (IPv6);
+    /// host bits of a CIDR are ignored; IPv4-mapped IPv6 ranges
+    /// (`::ffff:10.0.0.0/104`) are taken as the IPv4 range they map.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming `CUSTOMAUTH_TRUSTED_PROXIES` and the
+    /// first entry (by position and text) that cannot be parsed.
+    pub fn parse(list: &str) -> Result<Self, ConfigError> {
+        let mut nets = Vec::new();
+        for (i, entry) in list.split(',').enumerate() {
+            let entry = entry.trim();
+            if entry.is_empty() {
+                continue;
+            }
+            let net = parse_net(entry).ok_or_else(|| ConfigError::Invalid {
+                var: VAR_TRUSTED_PROXIES,
+                reason: format!(
+                    "entry {} ({:?}) is not an IP address or CIDR such as 10.0.0.0/8",
+                    i + 1,
+                    truncate(entry, 64),
+                ),
+            })?;
+            nets.push(net);
+        }
+        Ok(Self { nets })
+    }
+
+    /// Whether no proxy is trusted.
+    pub fn is_empty(&self) -> bool {
+        self.nets.is_empty()
+    }
+
+    /// Whether `ip` (IPv4-mapped IPv6 counts as IPv4) is a trusted proxy.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        self.nets.iter().any(|net| net.contains(&ip))
+    }
+}
+
+fn parse_net(entry: &str) -> Option<IpNet> {
+    let net = match IpNet::from_str(entry) {
+        Ok(net) => net,
+        Err(_) => IpNet::from(IpAddr::from_str(entry).ok()?),
+    };
+    let net = net.trunc();
+    // Requests from IPv4 peers are compared as IPv4, so a mapped range is
+    // rewritten to the IPv4 range it stands for.
+    if let IpNet::V6(v6) = net
+        && v6.prefix_len() >= 96
+        && let Some(v4) = v6.network().to_ipv4_mapped()
+    {
+        return Ipv4Net::new(v4, v6.prefix_len() - 96).ok().map(IpNet::V4);
+    }
+    Some(net)
+}
+
+fn truncate(s: &str, max_chars: usize) -> &str {
+    match s.char_indices().nth(max_chars) {
+        Some((at, _)) => &s[..at],
+        None => s,
+    }
+}
+
+/// The caller's address, or `None` when nothing is known (the HTTP response
+/// then says `""`, as the SDK does).
+///
+/// See the [module documentation](self) for where the address is taken from
+/// for each kind of request. Never fails: unparseable or missing data gives
+/// the last address known, or `None`. Takes a `lambda_http::Request` as well
+/// as an `http::Request` with any other body; [`client_ip_parts`] on the
+/// request's headers and extensions.
+pub fn client_ip<B>(req: &Request<B>, trusted: &TrustedProxies) -> Option<IpAddr> {
+    client_ip_parts(req.headers(), req.extensions(), trusted)
+}
+
+/// [`client_ip`] from the parts of a request it reads: the headers
+/// (`X-Forwarded-For`, `Forwarded`) and the extensions (the lambda_http
+/// [`RequestContext`], or in HTTP mode the [`PeerAddr`]). The body is never
+/// read, so a tower layer can call this on a request of any body type.
+///
+/// Never fails: unparseable or missing data gives the last address known,
+/// or `None`.
+pub fn client_ip_parts(
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    trusted: &TrustedProxies,
+) -> Option<IpAddr> {
+    match extensions.get::<RequestContext>() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => {
+            ctx.http.source_ip.as_deref().and_then(parse_hop)
+        }
+        Some(RequestContext::ApiGatewayV1(ctx)) => {
+            ctx.identity.source_ip.as_deref().and_then(parse_hop)
+        }
+        Some(RequestContext::Alb(_)) => {
+            let mut hops = forwarded_for(headers);
+            // ALB appends the address it saw: the last entry is its peer.
+            let peer = hops.next().and_then(parse_hop)?;
+            Some(walk(peer, hops, trusted))
+        }
+        Some(_) => None,
+        None => {
+            let peer = extensions.get::<PeerAddr>()?.0.ip().to_canonical();
+            if !trusted.contains(peer) {
+                return Some(peer);
+            }
+            if headers.contains_key("x-forwarded-for") {
+                Some(walk(peer, forwarded_for(headers), trusted))
+            } else {
+                Some(walk(peer, forwarded(headers), trusted))
+            }
+        }
+    }
+}
+
+/// Walks left from `current` while the current hop is trusted.
+fn walk<'a>(
+    mut current: IpAddr,
+    hops: impl Iterator<Item = &'a str>,
+    trusted: &TrustedProxies,
+) -> IpAddr {
+    for hop in hops {
+        if !trusted.contains(current) {
+            break;
+        }
+        match parse_hop(hop) {
+            Some(ip) => current = ip,
+            None => break,
+        }
+    }
+    current
+}
+
+/// The entries of every header line called `name`, right to left, bounded by
+/// [`MAX_HOPS`] and [`MAX_HEADER_BYTES`].
+///
+/// A line that is not visible ASCII yields one empty (unparseable) hop, which
+/// ends a walk. When the byte budget runs out inside a line, the entry it cuts
+/// through is replaced by an empty hop too, so that a fragment such as
+/// `8.51.100.9` (cut from `198.51.100.9`) is never taken for an address.
+fn hops_from_right<'a>(headers: &'a HeaderMap, name: &str) -> std::vec::IntoIter<&'a str> {
+    let mut hops = Vec::new();
+    let mut budget = MAX_HEADER_BYTES;
+    for value in headers.get_all(name).iter().rev() {
+        let Ok(line) = value.to_str() else {
+            hops.push("");
+            break;
+        };
+        let cut = line.len() > budget;
+        let line = if cut {
+            // Visible ASCII: every byte offset is a character boundary.
+            let tail = line.get(line.len() - budget..).unwrap_or("");
+            tail.split_once(',').map_or("", |(_fragment, rest)| rest)
+        } else {
+            line
+        };
+        budget = budget.saturating_sub(line.len() + 1);
+        for hop in line.rsplit(',') {
+            if hops.len() == MAX_HOPS {
+                return hops.into_iter();
+            }
+            hops.push(hop);
+        }
+        if cut || budget == 0 {
+            hops.push("");
+            break;
+        }
+    }
+    hops.into_iter()
+}
+
+/// `X-Forwarded-For` entries, right to left.
+fn forwarded_for(headers: &HeaderMap) -> std::vec::IntoIter<&str> {
+    hops_from_right(headers, "x-forwarded-for")
+}
+
+/// The `for=` value of each RFC 7239 `Forwarded` element, right to left; an
+/// element without `for=` yields an empty (unparseable) hop.
+///
+/// Elements are split at every comma and parameters at every semicolon, even
+/// inside quotes: `for=` values never contain either, and a quote-aware split
+/// would let a client's unbalanced quote swallow the entries our proxies
+/// appended to its right.
+fn forwarded(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+    hops_from_right(headers, "forwarded").map(|element| {
+        element
+            .split(';')
+            .find_map(|pair| {
+                let (key, value) = pair.split_once('=')?;
+                key.trim().eq_ignore_ascii_case("for").then_some(value)
+            })
+            .unwrap_or("")
+    })
+}
+
+/// Parses one hop: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1`,
+/// `[2001:db8::1]`, `[2001:db8::1]:443`, optionally in double quotes.
+/// IPv4-mapped IPv6 becomes IPv4. Anything else (`unknown`, `_hidden`, zone
+/// ids, garbage) is `None`.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim_matches([' ', '\t']);
+    if hop.len() > MAX_HOP_LEN {
+        return None;
+    }
+    let hop = match hop.strip_prefix('"') {
+        Some(rest) => rest.strip_suffix('"')?,
+        None => hop,
+    };
+    let ip = if let Some(rest) = hop.strip_prefix('[') {
+        let (inside, after) = rest.split_once(']')?;
+        let port_ok = after.is_empty()
+            || after
+                .strip_prefix(':')
+                .is_some_and(|port| port.parse::<u16>().is_ok());
+        if !port_ok {
+            return None;
+        }
+        IpAddr::V6(Ipv6Addr::from_str(inside).ok()?)
+    } else if let Ok(ip) = IpAddr::from_str(hop) {
+        ip
+    } else {
+        SocketAddr::from_str(hop).ok()?.ip()
+    };
+    Some(ip.to_canonical())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,531 @@
+//! Where the client's address comes from, per kind of request, and the
+//! bounds on the forwarding-header walk.
+
+use super::*;
+use lambda_http::http;
+use lambda_http::{Body, Request};
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().expect("test address")
+}
+
+fn event(json: &str) -> Request {
+    lambda_http::request::from_str(json).expect("fixture parses")
+}
+
+fn trust(list: &str) -> TrustedProxies {
+    TrustedProxies::parse(list).expect("valid list")
+}
+
+/// An HTTP-mode request from `peer` with the given headers.
+fn http_request(peer: &str, headers: &[(&str, &str)]) -> Request {
+    let mut builder = http::Request::builder().uri("/getClientIP");
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    let mut req = builder.body(Body::Empty).expect("request builds");
+    req.extensions_mut()
+        .insert(PeerAddr(peer.parse().expect("test socket address")));
+    req
+}
+
+const V2_CLIENT_IP: &str = customauth_testkit::fixtures::events::APIGW_V2_GET_CLIENT_IP;
+const V2_JWT: &str = customauth_testkit::fixtures::events::APIGW_V2_CREATE_TICKET_JWT;
+const V1_COGNITO: &str = customauth_testkit::fixtures::events::APIGW_V1_CREATE_TICKET_COGNITO;
+const FUNCTION_URL: &str = customauth_testkit::fixtures::events::FUNCTION_URL_CREATE_TICKET;
+const ALB_CLIENT_IP: &str = customauth_testkit::fixtures::events::ALB_GET_CLIENT_IP;
+const ALB_CREATE: &str = customauth_testkit::fixtures::events::ALB_CREATE_TICKET;
+
+// ---- parsing hops ----
+
+#[test]
+fn hop_forms_all_parse() {
+    assert_eq!(parse_hop("1.2.3.4"), Some(ip("1.2.3.4")));
+    assert_eq!(parse_hop(" 1.2.3.4 "), Some(ip("1.2.3.4")));
+    assert_eq!(parse_hop("1.2.3.4:5678"), Some(ip("1.2.3.4")));
+    assert_eq!(parse_hop("2001:db8::1"), Some(ip("2001:db8::1")));
+    assert_eq!(parse_hop("[2001:db8::1]"), Some(ip("2001:db8::1")));
+    assert_eq!(parse_hop("[2001:db8::1]:443"), Some(ip("2001:db8::1")));
+    assert_eq!(parse_hop("\"[2001:db8::1]:443\""), Some(ip("2001:db8::1")));
+    assert_eq!(parse_hop("\"192.0.2.43:47011\""), Some(ip("192.0.2.43")));
+}
+
+#[test]
+fn ipv4_mapped_ipv6_hop_becomes_ipv4() {
+    assert_eq!(parse_hop("::ffff:192.0.2.1"), Some(ip("192.0.2.1")));
+    assert_eq!(parse_hop("[::ffff:192.0.2.1]:80"), Some(ip("192.0.2.1")));
+}
+
+#[test]
+fn non_ip_hops_are_none() {
+    for hop in [
+        "",
+        "unknown",
+        "_hidden",
+        "\"_hidden\"",
+        "example.com",
+        "1.2.3",
+        "1.2.3.4:99999",
+        "[2001:db8::1",
+        "[2001:db8::1]x",
+        "[2001:db8::1]:port",
+        "[1.2.3.4]",
+        "\"1.2.3.4",
+        "fe80::1%eth0",
+        "1.2.3.4 5.6.7.8",
+    ] {
+        assert_eq!(parse_hop(hop), None, "{hop:?}");
+    }
+    assert_eq!(parse_hop(&"1".repeat(1000)), None);
+}
+
+// ---- trusted proxies ----
+
+#[test]
+fn trusted_proxies_parse_cidrs_and_bare_addresses() {
+    let t = trust(" 10.0.0.0/8 , 192.0.2.1,2001:db8::/32,::1,");
+    assert!(t.contains(ip("10.1.2.3")));
+    assert!(t.contains(ip("192.0.2.1")));
+    assert!(!t.contains(ip("192.0.2.2")));
+    assert!(t.contains(ip("2001:db8:ffff::5")));
+    assert!(t.contains(ip("::1")));
+    assert!(!t.contains(ip("2001:db9::1")));
+    assert!(!t.contains(ip("11.0.0.1")));
+}
+
+#[test]
+fn trusted_proxies_match_ipv4_mapped_peer_as_ipv4() {
+    let t = trust("10.0.0.0/8");
+    assert!(t.contains(ip("::ffff:10.0.0.5")));
+}
+
+#[test]
+fn trusted_proxies_mapped_range_is_taken_as_ipv4() {
+    let t = trust("::ffff:10.0.0.0/104");
+    assert!(t.contains(ip("10.9.9.9")));
+    assert!(!t.contains(ip("11.0.0.1")));
+}
+
+#[test]
+fn trusted_proxies_host_bits_are_ignored() {
+    let t = trust("10.0.0.5/8");
+    assert!(t.contains(ip("10.200.0.1")));
+}
+
+#[test]
+fn trusted_proxies_bad_entry_names_variable_and_entry() {
+    let err = TrustedProxies::parse("10.0.0.0/8, 10.0.0.0/33").expect_err("invalid");
+    let msg = err.to_string();
+    assert!(msg.contains("CUSTOMAUTH_TRUSTED_PROXIES"), "{msg}");
+    assert!(msg.contains("entry 2"), "{msg}");
+    assert!(msg.contains("10.0.0.0/33"), "{msg}");
+    assert!(TrustedProxies::parse("garbage").is_err());
+    assert!(TrustedProxies::parse("10.0.0.0/8/8").is_err());
+}
+
+#[test]
+fn trusted_proxies_from_env_unset_or_blank_trusts_nobody() {
+    let unset = TrustedProxies::from_env(&|_: &str| None).expect("ok");
+    assert!(unset.is_empty());
+    let blank = TrustedProxies::from_env(&|_: &str| Some("  ".into())).expect("ok");
+    assert!(blank.is_empty());
+    let set = TrustedProxies::from_env(&|k: &str| {
+        (k == VAR_TRUSTED_PROXIES).then(|| "10.0.0.0/8".to_owned())
+    })
+    .expect("ok");
+    assert!(set.contains(ip("10.0.0.1")));
+}
+
+#[test]
+fn trusted_proxies_from_env_bad_entry_is_invalid() {
+    let err =
+        TrustedProxies::from_env(&|_: &str| Some("10.0.0.0/8,nope".into())).expect_err("invalid");
+    assert!(matches!(
+        err,
+        ConfigError::Invalid {
+            var: VAR_TRUSTED_PROXIES,
+            ..
+        }
+    ));
+}
+
+// ---- Lambda events ----
+
+#[test]
+fn v2_event_gives_source_ip() {
+    assert_eq!(
+        client_ip(&event(V2_JWT), &TrustedProxies::none()),
+        Some(ip("203.0.113.7"))
+    );
+}
+
+#[test]
+fn v2_event_ipv6_source_ip_is_returned() {
+    assert_eq!(
+        client_ip(&event(V2_CLIENT_IP), &TrustedProxies::none()),
+        Some(ip("2001:db8::1"))
+    );
+}
+
+#[test]
+fn v2_event_ignores_forwarded_for_even_when_source_is_trusted() {
+    let json = V2_JWT.replace(
+        "\"x-forwarded-for\": \"203.0.113.7\"",
+        "\"x-forwarded-for\": \"198.51.100.1, 203.0.113.7\"",
+    );
+    assert_eq!(
+        client_ip(&event(&json), &trust("0.0.0.0/0")),
+        Some(ip("203.0.113.7"))
+    );
+}
+
+#[test]
+fn v2_event_without_usable_source_ip_is_none() {
+    let json = V2_JWT.replace(
+        "\"sourceIp\": \"203.0.113.7\"",
+        "\"sourceIp\": \"test-invoke-source-ip\"",
+    );
+    assert_eq!(client_ip(&event(&json), &TrustedProxies::none()), None);
+}
+
+#[test]
+fn function_url_event_gives_source_ip() {
+    assert_eq!(
+        client_ip(&event(FUNCTION_URL), &TrustedProxies::none()),
+        Some(ip("203.0.113.7"))
+    );
+}
+
+#[test]
+fn v1_event_gives_identity_source_ip_not_forwarded_for() {
+    // X-Forwarded-For is "203.0.113.7, 130.176.98.12"; the gateway saw
+    // 203.0.113.7. Change the header so the two cannot be confused.
+    let json = V1_COGNITO.replace("203.0.113.7, 130.176.98.12", "198.51.100.66, 130.176.98.12");
+    assert_eq!(
+        client_ip(&event(&json), &trust("0.0.0.0/0")),
+        Some(ip("203.0.113.7"))
+    );
+}
+
+#[test]
+fn alb_event_without_trust_gives_last_forwarded_for_entry() {
+    for json in [ALB_CLIENT_IP, ALB_CREATE] {
+        assert_eq!(
+            client_ip(&event(json), &TrustedProxies::none()),
+            Some(ip("10.0.0.5"))
+        );
+    }
+}
+
+#[test]
+fn alb_event_with_trusted_peer_walks_left() {
+    assert_eq!(
+        client_ip(&event(ALB_CLIENT_IP), &trust("10.0.0.0/8")),
+        Some(ip("198.51.100.9"))
+    );
+}
+
+#[test]
+fn alb_event_walk_stops_at_leftmost_when_all_trusted() {
+    assert_eq!(
+        client_ip(&event(ALB_CLIENT_IP), &trust("0.0.0.0/0")),
+        Some(ip("198.51.100.9"))
+    );
+}
+
+#[test]
+fn alb_event_without_forwarded_for_is_none() {
+    let json = ALB_CLIENT_IP.replace("\"x-forwarded-for\": \"198.51.100.9, 10.0.0.5\",", "");
+    assert_eq!(client_ip(&event(&json), &TrustedProxies::none()), None);
+}
+
+#[test]
+fn alb_event_with_garbage_last_entry_is_none() {
+    let json = ALB_CLIENT_IP.replace("198.51.100.9, 10.0.0.5", "198.51.100.9, unknown");
+    assert_eq!(client_ip(&event(&json), &trust("0.0.0.0/0")), None);
+}
+
+// ---- HTTP mode ----
+
+#[test]
+fn http_mode_without_peer_is_none() {
+    let req = http::Request::builder()
+        .body(Body::Empty)
+        .expect("request builds");
+    assert_eq!(client_ip(&req, &trust("0.0.0.0/0")), None);
+}
+
+#[test]
+fn http_mode_untrusted_peer_ignores_forwarded_for() {
+    let req = http_request("203.0.113.9:51000", &[("x-forwarded-for", "198.51.100.1")]);
+    assert_eq!(
+        client_ip(&req, &TrustedProxies::none()),
+        Some(ip("203.0.113.9"))
+    );
+    assert_eq!(
+        client_ip(&req, &trust("10.0.0.0/8")),
+        Some(ip("203.0.113.9"))
+    );
+}
+
+#[test]
+fn http_mode_ipv4_mapped_peer_becomes_ipv4() {
+    let req = http_request("[::ffff:203.0.113.9]:51000", &[]);
+    assert_eq!(
+        client_ip(&req, &TrustedProxies::none()),
+        Some(ip("203.0.113.9"))
+    );
+}
+
+#[test]
+fn http_mode_ipv6_peer_is_returned() {
+    let req = http_request("[2001:db8::7]:51000", &[]);
+    assert_eq!(
+        client_ip(&req, &TrustedProxies::none()),
+        Some(ip("2001:db8::7"))
+    );
+}
+
+#[test]
+fn http_mode_trusted_peer_gives_rightmost_untrusted_hop() {
+    let req = http_request(
+        "10.0.0.2:443",
+        &[("x-forwarded-for", "1.1.1.1, 198.51.100.1, 10.0.0.9")],
+    );
+    // 1.1.1.1 is what the client claimed; 198.51.100.1 is the first hop
+    // that no trusted proxy vouches past.
+    assert_eq!(
+        client_ip(&req, &trust("10.0.0.0/8")),
+        Some(ip("198.51.100.1"))
+    );
+}
+
+#[test]
+fn http_mode_trusted_peer_without_headers_is_the_peer() {
+    let req = http_request("10.0.0.2:443", &[]);
+    assert_eq!(client_ip(&req, &trust("10.0.0.0/8")), Some(ip("10.0.0.2")));
+}
+
+#[test]
+fn http_mode_walks_all_forwarded_for_lines_in_order() {
+    let req = http_request(
+        "10.0.0.2:443",
+        &[
+            ("x-forwarded-for", "198.51.100.1"),
+            ("x-forwarded-for", "10.0.0.8, 10.0.0.9"),
+        ],
+    );
+    assert_eq!(
+        client_ip(&req, &trust("10.0.0.0/8")),
+        Some(ip("198.51.100.1"))
+    );
+}
+
+#[test]
+fn http_mode_hops_with_ports_and_brackets_parse() {
+    let req = http_request(
+        "10.0.0.2:443",
+        &[("x-forwarded-for", "[2001:db8::5]:1234, 10.0.0.9:80")],
+    );
+    assert_eq!(
+        client_ip(&req, &trust("10.0.0.0/8")),
+        Some(ip("2001:db8::5"))
+    );
+}
+
+#[test]
+fn http_mode_unknown_hop_ends_walk_at_last_known_address() {
+    let req = http_request(
+        "10.0.0.2:443",
+        &[("x-forwarded-for", "198.51.100.1, unknown, 10.0.0.9")],
+    );
+    assert_eq!(client_ip(&req, &trust("10.0.0.0/8")), Some(ip("10.0.0.9")));
+    let req = http_request("10.0.0.2:443", &[("x-forwarded-for", "garbage")]);
+    assert_eq!(client_ip(&req, &trust("10.0.0.0/8")), Some(ip("10.0.0.2")));
+    let req = http_request("10.0.0.2:443", &[("x-forwarded-for", "")]);
+    assert_eq!(client_ip(&req, &trust("10.0.0.0/8")), Some(ip("10.0.0.2")));
+}
+
+#[test]
+fn http_mode_all_trusted_chain_gives_leftmost() {
+    let req = http_request("10.0.0.2:443", &[("x-forwarded-for", "10.0.0.7, 10.0.0.8")]);
+    assert_eq!(client_ip(&req, &trust("10.0.0.0/8")), Some(ip("10.0.0.7")));
+}
+
+#[test]
+fn http_mode_forwarded_header_is_used_without_forwarded_for() {
+    let req = http_request(
+        "10.0.0.2:443",
+        &[(
+            "forwarded",
+            "for=192.0.2.60;proto=http;by=203.0.113.43, For=\"[2001:db8:cafe::17]:4711\";proto=https, for=10.0.0.9",
+        )],
+    );
+    assert_eq!(
+        client_ip(&req, &trust("10.0.0.0/8")),
+        Some(ip("2001:db8:cafe::17"))
+    );
+}
+
+#[test]
+fn http_mode_forwarded_quoted_ipv4_with_port_parses() {
+    let req = http_request("10.0.0.2:443", &[("forwarded", "for=\"192.0.2.43:47011\"")]);
+    assert_eq!(
+        client_ip(&req, &trust("10.0.0.0/8")),
+        Some(ip("192.0.2.43"))
+    );
+}
+
+#[test]
+fn http_mode_forwarded_obfuscated_or_missing_for_ends_walk() {
+    let req = http_request(
+        "10.0.0.2:443",
+        &[("forwarded", "for=192.0.2.60, for=\"_hidden\", for=10.0.0.9")],
+    );
+    assert_eq!(client_ip(&req, &trust("10.0.0.0/8")), Some(ip("10.0.0.9")));
+    let req = http_request(
+        "10.0.0.2:443",
+        &[("forwarded", "for=192.0.2.60, proto=https")],
+    );
+    assert_eq!(client_ip(&req, &trust("10.0.0.0/8")), Some(ip("10.0.0.2")));
+    let req = http_request("10.0.0.2:443", &[("forwarded", "for=unknown")]);
+    assert_eq!(client_ip(&req, &trust("10.0.0.0/8")), Some(ip("10.0.0.2")));
+}
+
+#[test]
+fn http_mode_forwarded_for_wins_over_forwarded() {
+    let req = http_request(
+        "10.0.0.2:443",
+        &[
+            ("forwarded", "for=192.0.2.60"),
+            ("x-forwarded-for", "198.51.100.1"),
+        ],
+    );
+    assert_eq!(
+        client_ip(&req, &trust("10.0.0.0/8")),
+        Some(ip("198.51.100.1"))
+    );
+}
+
+#[test]
+fn http_mode_unbalanced_quote_cannot_swallow_proxy_entries() {
+    let req = http_request(
+        "10.0.0.2:443",
+        &[("forwarded", "for=\"1.1.1.1, for=198.51.100.1")],
+    );
+    assert_eq!(
+        client_ip(&req, &trust("10.0.0.0/8")),
+        Some(ip("198.51.100.1"))
+    );
+}
+
+#[test]
+fn http_mode_walk_is_bounded_by_hop_count() {
+    // 100 trusted hops with a client at the far left: the walk gives up
+    // after MAX_HOPS and returns the last address it reached, which is
+    // still a trusted proxy, never text.
+    let mut list = vec!["198.51.100.1".to_owned()];
+    list.extend((0..100).map(|i| format!("10.0.0.{i}")));
+    let header = list.join(", ");
+    let req = http_request("10.0.0.2:443", &[("x-forwarded-for", &header)]);
+    let got = client_ip(&req, &trust("10.0.0.0/8")).expect("an address");
+    assert_eq!(
+        got,
+        IpAddr::V4(Ipv4Addr::new(10, 0, 0, (100 - MAX_HOPS) as u8))
+    );
+}
+
+#[test]
+fn http_mode_walk_is_bounded_by_header_bytes() {
+    // 50 trusted hops of 200 bytes each (whitespace is allowed around an
+    // entry): the budget runs out after about 40, before the client.
+    let hop = format!(",10.0.0.8{}", " ".repeat(191));
+    let header = format!("198.51.100.1{}", hop.repeat(50));
+    let req = http_request("10.0.0.2:443", &[("x-forwarded-for", &header)]);
+    assert_eq!(client_ip(&req, &trust("10.0.0.0/8")), Some(ip("10.0.0.8")));
+}
+
+#[test]
+fn http_mode_entry_cut_by_byte_budget_is_not_taken_as_address() {
+    // The budget ends two bytes into "198.51.100.123": the fragment
+    // "8.51.100.123" must not be read as an address.
+    let hop = format!(",10.0.0.8{}", " ".repeat(191));
+    let right = hop.repeat(40);
+    let left = format!(
+        "198.51.100.123{}",
+        " ".repeat(MAX_HEADER_BYTES + 2 - right.len() - 14)
+    );
+    let header = format!("{left}{right}");
+    assert_eq!(header.len(), MAX_HEADER_BYTES + 2);
+    let req = http_request("10.0.0.2:443", &[("x-forwarded-for", &header)]);
+    assert_eq!(client_ip(&req, &trust("10.0.0.0/8")), Some(ip("10.0.0.8")));
+    // Within budget, the same chain reaches the client.
+    let header = format!("198.51.100.123{right}");
+    let req = http_request("10.0.0.2:443", &[("x-forwarded-for", &header)]);
+    assert_eq!(
+        client_ip(&req, &trust("10.0.0.0/8")),
+        Some(ip("198.51.100.123"))
+    );
+}
+
+#[test]
+fn http_mode_non_ascii_header_ends_walk() {
+    let mut req = http_request("10.0.0.2:443", &[]);
+    req.headers_mut().insert(
+        "x-forwarded-for",
+        http::HeaderValue::from_bytes(b"198.51.100.1, \xff").expect("header value"),
+    );
+    assert_eq!(client_ip(&req, &trust("10.0.0.0/8")), Some(ip("10.0.0.2")));
+}
+
+#[test]
+fn peer_addr_is_a_request_extension() {
+    let peer = PeerAddr(SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080)));
+    let mut req = http::Request::builder()
+        .body(Body::Empty)
+        .expect("request builds");
+    req.extensions_mut().insert(peer);
+    assert_eq!(req.extensions().get::<PeerAddr>(), Some(&peer));
+    assert_eq!(
+        client_ip(&req, &TrustedProxies::none()),
+        Some(ip("127.0.0.1"))
+    );
+}
+
+#[test]
+fn client_ip_parts_reads_headers_and_extensions_whatever_the_body() {
+    // Lambda events: the request context travels in the extensions.
+    let (parts, _body) = event(V2_JWT).into_parts();
+    assert_eq!(
+        client_ip_parts(&parts.headers, &parts.extensions, &TrustedProxies::none()),
+        Some(ip("203.0.113.7"))
+    );
+    let (parts, _body) = event(ALB_CLIENT_IP).into_parts();
+    let unit_body = http::Request::from_parts(parts, ());
+    assert_eq!(
+        client_ip(&unit_body, &trust("10.0.0.0/8")),
+        Some(ip("198.51.100.9"))
+    );
+
+    // HTTP mode: the peer in the extensions, the hops in the headers.
+    let mut req = http::Request::builder()
+        .header("x-forwarded-for", "198.51.100.1")
+        .body(String::new())
+        .expect("request builds");
+    req.extensions_mut().insert(PeerAddr(
+        "10.0.0.2:443".parse().expect("test socket address"),
+    ));
+    assert_eq!(
+        client_ip_parts(req.headers(), req.extensions(), &trust("10.0.0.0/8")),
+        Some(ip("198.51.100.1"))
+    );
+    assert_eq!(
+        client_ip(&req, &trust("10.0.0.0/8")),
+        Some(ip("198.51.100.1"))
+    );
+    assert_eq!(
+        client_ip_parts(&HeaderMap::new(), &Extensions::new(), &trust("0.0.0.0/0")),
+        None
+    );
+}

@@ -1,0 +1,75 @@
+//! api-key mode: a trusted backend presents one of the configured keys.
+//!
+//! Only SHA-256 digests of the keys are kept, and a presented key is compared
+//! with every digest in constant time.
+
+use aws_lc_rs::digest;
+use subtle::{Choice, ConstantTimeEq};
+use zeroize::Zeroizing;
+
+use crate::config::ConfigError;
+use crate::env::var;
+
+/// api-key mode: the accepted keys, comma-separated.
+pub const VAR_API_KEYS: &str = "CUSTOMAUTH_API_KEYS";
+/// Shortest API key accepted, in characters.
+pub const MIN_API_KEY_CHARS: usize = 16;
+
+/// SHA-256 digests of the accepted keys; the keys themselves are not kept.
+pub(super) struct ApiKeys {
+    digests: Vec<[u8; 32]>,
+}
+
+impl ApiKeys {
+    /// Reads and checks the keys of api-key mode.
+    pub(super) fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let list = Zeroizing::new(var(env, VAR_API_KEYS).ok_or(ConfigError::Missing {
+            var: VAR_API_KEYS,
+            hint: "CUSTOMAUTH_CALLER_AUTH=api-key needs the accepted keys, comma-separated, \
+                   each at least 16 characters",
+        })?);
+        let mut digests = Vec::new();
+        for (i, entry) in list.split(',').enumerate() {
+            let key = entry.trim();
+            let invalid = |what: &str| ConfigError::Invalid {
+                var: VAR_API_KEYS,
+                reason: format!("entry {} {what}", i + 1),
+            };
+            if key.is_empty() {
+                return Err(invalid("is empty (a stray comma?)"));
+            }
+            if key.chars().count() < MIN_API_KEY_CHARS {
+                return Err(invalid("is shorter than 16 characters"));
+            }
+            if !key.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(invalid(
+                    "contains a space or a character that cannot be sent in an HTTP header",
+                ));
+            }
+            digests.push(sha256(key.as_bytes()));
+        }
+        Ok(Self { digests })
+    }
+
+    /// Compares the digest of `key` with every accepted digest, in constant
+    /// time and without stopping at a match.
+    pub(super) fn accepts(&self, key: &str) -> bool {
+        let presented = sha256(key.as_bytes());
+        let mut found = Choice::from(0);
+        for digest in &self.digests {
+            found |= digest[..].ct_eq(&presented[..]);
+        }
+        found.into()
+    }
+
+    /// How many keys are accepted.
+    pub(super) fn count(&self) -> usize {
+        self.digests.len()
+    }
+}
+
+fn sha256(data: &[u8]) -> [u8; 32] {
+    let mut out = [0; 32];
+    out.copy_from_slice(digest::digest(&digest::SHA256, data).as_ref());
+    out
+}

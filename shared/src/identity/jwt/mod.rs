@@ -1,0 +1,304 @@
+//! jwt mode: the function verifies `Authorization: Bearer <jwt>` itself.
+//!
+//! The algorithm is fixed by the configured key, never taken from the token;
+//! `exp` is required and at most [`JWT_MAX_LIFETIME_SECS`] ahead, `nbf` is
+//! checked, both with [`JWT_LEEWAY_SECS`] of leeway; `iss` and `aud` are
+//! required and checked when configured; duplicate claims and `crit` header
+//! extensions are refused. The keys are read in `keys`.
+
+mod keys;
+
+use std::fmt;
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use self::keys::{jwks_keys, pem_public_key};
+use super::caller::{AuthError, Claims, VerifiedUser};
+use crate::config::ConfigError;
+use crate::env::var;
+
+/// jwt mode: an HS256 secret, used as raw bytes exactly as given.
+pub const VAR_JWT_SECRET: &str = "CUSTOMAUTH_JWT_SECRET";
+/// jwt mode: a PEM public key (RSA → RS256, EC P-256 → ES256).
+pub const VAR_JWT_PUBLIC_KEY: &str = "CUSTOMAUTH_JWT_PUBLIC_KEY";
+/// jwt mode: a JWKS document (`{"keys": [...]}`).
+pub const VAR_JWT_JWKS: &str = "CUSTOMAUTH_JWT_JWKS";
+/// jwt mode: the accepted `iss`; when set, tokens must carry it.
+pub const VAR_JWT_ISSUER: &str = "CUSTOMAUTH_JWT_ISSUER";
+/// jwt mode: accepted `aud` values, comma-separated; when set, tokens must
+/// carry one of them.
+pub const VAR_JWT_AUDIENCE: &str = "CUSTOMAUTH_JWT_AUDIENCE";
+
+/// Clock skew allowed on `exp` and `nbf`, in seconds.
+pub const JWT_LEEWAY_SECS: u64 = 30;
+/// Longest a bearer token may still be valid for: 24 hours. An `exp`
+/// further ahead is refused, which also catches an `exp` written in
+/// milliseconds (a token that would never expire).
+pub const JWT_MAX_LIFETIME_SECS: u64 = 24 * 3600;
+/// Shortest HS256 secret accepted, in bytes.
+pub const MIN_HS256_SECRET_BYTES: usize = 32;
+
+/// The configured keys and the checks each applies.
+pub(super) struct JwtVerifier {
+    keys: Vec<JwtKey>,
+    /// Keys come from a JWKS and are chosen by the token's `kid`.
+    by_kid: bool,
+}
+
+/// One verification key; `Debug` shows its `kid` and algorithm only.
+pub(super) struct JwtKey {
+    kid: Option<String>,
+    alg: Algorithm,
+    key: DecodingKey,
+    validation: Validation,
+}
+
+impl fmt::Debug for JwtKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwtVerifier {
+    /// Reads the key source, issuer and audience of jwt mode.
+    pub(super) fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let secret = var(env, VAR_JWT_SECRET).map(Zeroizing::new);
+        let pem = var(env, VAR_JWT_PUBLIC_KEY);
+        let jwks = var(env, VAR_JWT_JWKS);
+        let set: Vec<&str> = [
+            (VAR_JWT_SECRET, secret.is_some()),
+            (VAR_JWT_PUBLIC_KEY, pem.is_some()),
+            (VAR_JWT_JWKS, jwks.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(var, is_set)| is_set.then_some(var))
+        .collect();
+        if set.len() > 1 {
+            // The mode variable is spelled out, as in the hint below: taking
+            // it from the parent module would make the two import each other.
+            return Err(ConfigError::Conflict(format!(
+                "CUSTOMAUTH_CALLER_AUTH=jwt takes exactly one key source, but {} are set",
+                set.join(" and ")
+            )));
+        }
+
+        let issuer = var(env, VAR_JWT_ISSUER).map(|iss| iss.trim().to_owned());
+        let audience = match var(env, VAR_JWT_AUDIENCE) {
+            Some(list) => Some(parse_audience(&list)?),
+            None => None,
+        };
+        let validation = |alg| validation(alg, issuer.as_deref(), audience.as_deref());
+
+        let (keys, by_kid) = if let Some(secret) = secret {
+            if secret.len() < MIN_HS256_SECRET_BYTES {
+                return Err(ConfigError::Invalid {
+                    var: VAR_JWT_SECRET,
+                    reason: format!(
+                        "an HS256 secret must be at least {MIN_HS256_SECRET_BYTES} bytes long"
+                    ),
+                });
+            }
+            let key = JwtKey {
+                kid: None,
+                alg: Algorithm::HS256,
+                key: DecodingKey::from_secret(secret.as_bytes()),
+                validation: validation(Algorithm::HS256),
+            };
+            (vec![key], false)
+        } else if let Some(pem) = pem {
+            let (alg, key) = pem_public_key(&pem).map_err(|reason| ConfigError::Invalid {
+                var: VAR_JWT_PUBLIC_KEY,
+                reason,
+            })?;
+            let key = JwtKey {
+                kid: None,
+                alg,
+                key,
+                validation: validation(alg),
+            };
+            (vec![key], false)
+        } else if let Some(jwks) = jwks {
+            let keys = jwks_keys(&jwks).map_err(|reason| ConfigError::Invalid {
+                var: VAR_JWT_JWKS,
+                reason,
+            })?;
+            let keys = keys
+                .into_iter()
+                .map(|(kid, alg, key)| JwtKey {
+                    kid,
+                    alg,
+                    key,
+                    validation: validation(alg),
+                })
+                .collect();
+            (keys, true)
+        } else {
+            return Err(ConfigError::Missing {
+                var: VAR_JWT_SECRET,
+                hint: "CUSTOMAUTH_CALLER_AUTH=jwt needs one of CUSTOMAUTH_JWT_SECRET (HS256 \
+                       secret), CUSTOMAUTH_JWT_PUBLIC_KEY (PEM public key) or \
+                       CUSTOMAUTH_JWT_JWKS (JWKS document)",
+            });
+        };
+        Ok(Self { keys, by_kid })
+    }
+
+    /// The configured keys, for `Debug`.
+    pub(super) fn keys(&self) -> &[JwtKey] {
+        &self.keys
+    }
+
+    /// The key for a token whose header says `kid`.
+    fn select(&self, kid: Option<&str>) -> Result<&JwtKey, AuthError> {
+        let only = match self.keys.as_slice() {
+            [only] => Some(only),
+            _ => None,
+        };
+        if !self.by_kid {
+            return only.ok_or(AuthError::Invalid("no key configured"));
+        }
+        match kid {
+            Some(kid) => self
+                .keys
+                .iter()
+                .find(|k| k.kid.as_deref() == Some(kid))
+                // A set of one key without a kid: the signature decides.
+                .or(only.filter(|k| k.kid.is_none()))
+                .ok_or(AuthError::Invalid("the token's kid is not in the key set")),
+            None => only.ok_or(AuthError::Invalid(
+                "the token has no kid and the key set has several keys",
+            )),
+        }
+    }
+
+    /// Verifies `token` and reads the user from its claims.
+    pub(super) fn verify(
+        &self,
+        token: &str,
+        user_id_claim: &str,
+    ) -> Result<VerifiedUser, AuthError> {
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| AuthError::Invalid("malformed token or unsupported algorithm"))?;
+        let key = self.select(header.kid.as_deref())?;
+        if header.alg != key.alg {
+            return Err(AuthError::Invalid(
+                "the token's algorithm is not the configured key's",
+            ));
+        }
+        if header.crit.is_some() {
+            return Err(AuthError::Invalid(
+                "the token has critical header extensions (crit), none of which are supported",
+            ));
+        }
+        let data = jsonwebtoken::decode::<UniqueClaims>(token, &key.key, &key.validation)
+            .map_err(|e| AuthError::Invalid(jwt_error_reason(e.kind())))?;
+        let now = crate::now_ms() / 1000;
+        let latest = now + JWT_MAX_LIFETIME_SECS + JWT_LEEWAY_SECS;
+        if data
+            .claims
+            .0
+            .get("exp")
+            .and_then(Value::as_f64)
+            .is_none_or(|exp| exp > latest as f64)
+        {
+            return Err(AuthError::Invalid(
+                "token exp is more than 24 hours ahead (times are in seconds)",
+            ));
+        }
+        Claims::Object(&data.claims.0).user(user_id_claim)
+    }
+}
+
+/// The claims of a bearer token, refusing duplicate names: with two `sub`
+/// (or two of the identity claim) another parser could read the other one.
+struct UniqueClaims(serde_json::Map<String, Value>);
+
+impl<'de> serde::Deserialize<'de> for UniqueClaims {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = UniqueClaims;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object of claims")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UniqueClaims, A::Error> {
+                let mut claims = serde_json::Map::new();
+                while let Some((name, value)) = map.next_entry::<String, Value>()? {
+                    if claims.contains_key(&name) {
+                        return Err(serde::de::Error::custom("duplicate claim"));
+                    }
+                    claims.insert(name, value);
+                }
+                Ok(UniqueClaims(claims))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+fn jwt_error_reason(kind: &ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::InvalidSignature => "bad token signature",
+        ErrorKind::ExpiredSignature => "token expired",
+        ErrorKind::ImmatureSignature => "token not valid yet (nbf)",
+        ErrorKind::InvalidIssuer => "token issuer not accepted",
+        ErrorKind::InvalidAudience => "token audience not accepted",
+        ErrorKind::InvalidAlgorithm => "the token's algorithm is not the configured key's",
+        ErrorKind::MissingRequiredClaim(claim) => match claim.as_str() {
+            "exp" => "the token has no exp claim",
+            "iss" => "the token has no iss claim",
+            "aud" => "the token has no aud claim",
+            _ => "the token lacks a required claim",
+        },
+        ErrorKind::InvalidClaimFormat(_) => "the token's exp or nbf is not a number",
+        _ => "malformed token",
+    }
+}
+
+fn parse_audience(list: &str) -> Result<Vec<String>, ConfigError> {
+    let audience: Vec<String> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if audience.is_empty() {
+        return Err(ConfigError::Invalid {
+            var: VAR_JWT_AUDIENCE,
+            reason: "no audience in the list".to_owned(),
+        });
+    }
+    Ok(audience)
+}
+
+fn validation(alg: Algorithm, issuer: Option<&str>, audience: Option<&[String]>) -> Validation {
+    let mut v = Validation::new(alg);
+    v.leeway = JWT_LEEWAY_SECS;
+    v.validate_exp = true;
+    v.validate_nbf = true;
+    let mut required = vec!["exp"];
+    if let Some(issuer) = issuer {
+        v.set_issuer(&[issuer]);
+        required.push("iss");
+    }
+    match audience {
+        Some(audience) => {
+            v.set_audience(audience);
+            required.push("aud");
+        }
+        // Unconfigured means unchecked (jsonwebtoken would otherwise refuse
+        // every token that carries an aud).
+        None => v.validate_aud = false,
+    }
+    v.set_required_spec_claims(&required);
+    v
+}

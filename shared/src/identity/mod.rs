@@ -1,0 +1,308 @@
+//! The caller, verified.
+//!
+//! [`CallerAuth`] is built once at cold start from the environment
+//! ([`CallerAuth::from_env`]) and then answers, per request, who is calling
+//! ([`CallerAuth::authenticate`] on a request with any body, or
+//! [`CallerAuth::authenticate_parts`] on its headers and extensions, as a
+//! tower layer has them). It fails closed: a request either carries
+//! an identity that checks out, or it gets an [`AuthError`] (HTTP 401).
+//!
+//! `CUSTOMAUTH_CALLER_AUTH` picks the mode ([`CallerAuthMode`]):
+//!
+//! - `gateway`: the identity an API Gateway authorizer already checked. The
+//!   claim named by `CUSTOMAUTH_USER_ID_CLAIM` (default `sub`) is read from
+//!   the HTTP API JWT authorizer's claims, the HTTP API Lambda authorizer's
+//!   context, the REST API Cognito authorizer's claims, or the REST API Lambda
+//!   authorizer's context (where `principalId` is one more key). Requests
+//!   without an authorizer identity (no authorizer, IAM authorization, ALB,
+//!   HTTP mode) are [`AuthError::Missing`].
+//! - `jwt`: the function verifies `Authorization: Bearer <jwt>` itself, with
+//!   one key (`CUSTOMAUTH_JWT_SECRET`, HS256; `CUSTOMAUTH_JWT_PUBLIC_KEY`,
+//!   RS256 or ES256) or a key set (`CUSTOMAUTH_JWT_JWKS`). The algorithm is
+//!   fixed by the key, never taken from the token; `exp` is required, `nbf`
+//!   checked, with 30 s of leeway; `iss` and `aud` are required and checked
+//!   when `CUSTOMAUTH_JWT_ISSUER` / `CUSTOMAUTH_JWT_AUDIENCE` are set.
+//! - `api-key`: a trusted backend presents one of `CUSTOMAUTH_API_KEYS` as
+//!   `X-Api-Key: <key>` or `Authorization: Bearer <key>`; the caller is
+//!   [`Caller::Backend`] and the request body names the customUserId.
+//! - `none`: everyone is [`Caller::Anonymous`]. Refused unless
+//!   `CUSTOMAUTH_ALLOW_INSECURE_NONE=1`, and logged as a warning.
+//!
+//! In `gateway` and `jwt` modes the identity claim must be a string that
+//! satisfies the SDK's customUserId rule ([`CustomUserId`](crate::CustomUserId)).
+//!
+//! Tokens, API keys and secrets are never logged and never appear in an
+//! error: [`AuthError`] carries static reasons only.
+//!
+//! In any lambda_http handler (or an axum one, with `lambda_http::Request`):
+//!
+//! ```no_run
+//! use customauth::client_ip::{TrustedProxies, client_ip};
+//! use customauth::identity::{Caller, CallerAuth};
+//!
+//! # fn main() -> Result<(), customauth::ConfigError> {
+//! // Once, at cold start:
+//! let env = |k: &str| std::env::var(k).ok();
+//! let auth = CallerAuth::from_env(&env)?;
+//! let proxies = TrustedProxies::from_env(&env)?;
+//!
+//! // Per request:
+//! # let req = lambda_http::Request::default();
+//! match auth.authenticate(&req) {
+//!     Ok(Caller::User(user)) => println!("{} from {:?}", user.user_id, client_ip(&req, &proxies)),
+//!     _ => { /* answer 401 */ }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+// `caller` (the types every mode returns, and the claims view) is a leaf;
+// `headers`, `gateway`, `api_key` and `jwt` use it and nothing else of this
+// folder; this module uses them all and re-exports their public items.
+mod api_key;
+mod caller;
+mod gateway;
+mod headers;
+mod jwt;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::str::FromStr;
+
+use lambda_http::http::{Extensions, HeaderMap, Request};
+
+use self::api_key::ApiKeys;
+use self::gateway::gateway_user;
+use self::headers::{bearer, presented_api_key};
+use self::jwt::JwtVerifier;
+use crate::config::ConfigError;
+use crate::env::var;
+
+pub use self::api_key::{MIN_API_KEY_CHARS, VAR_API_KEYS};
+pub use self::caller::{AuthError, Caller, UserInfo, VerifiedUser};
+pub use self::headers::MAX_CREDENTIAL_BYTES;
+pub use self::jwt::{
+    JWT_LEEWAY_SECS, JWT_MAX_LIFETIME_SECS, MIN_HS256_SECRET_BYTES, VAR_JWT_AUDIENCE,
+    VAR_JWT_ISSUER, VAR_JWT_JWKS, VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET,
+};
+
+/// Selects the mode: `gateway`, `jwt`, `api-key` or `none`. Required.
+pub const VAR_CALLER_AUTH: &str = "CUSTOMAUTH_CALLER_AUTH";
+/// Must be `1` for `CUSTOMAUTH_CALLER_AUTH=none` to be accepted.
+pub const VAR_ALLOW_INSECURE_NONE: &str = "CUSTOMAUTH_ALLOW_INSECURE_NONE";
+/// The claim that carries the customUserId. Defaults to `sub`.
+pub const VAR_USER_ID_CLAIM: &str = "CUSTOMAUTH_USER_ID_CLAIM";
+
+/// The claim read when `CUSTOMAUTH_USER_ID_CLAIM` is not set.
+pub const DEFAULT_USER_ID_CLAIM: &str = "sub";
+
+/// How callers authenticate, from `CUSTOMAUTH_CALLER_AUTH`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CallerAuthMode {
+    /// `gateway`: an API Gateway authorizer already verified the caller.
+    Gateway,
+    /// `jwt`: the function verifies a bearer JWT.
+    Jwt,
+    /// `api-key`: a backend presents a shared key.
+    ApiKey,
+    /// `none`: no authentication (development only).
+    None,
+}
+
+impl CallerAuthMode {
+    /// The value of `CUSTOMAUTH_CALLER_AUTH` for this mode.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Gateway => "gateway",
+            Self::Jwt => "jwt",
+            Self::ApiKey => "api-key",
+            Self::None => "none",
+        }
+    }
+
+    /// Reads `CUSTOMAUTH_CALLER_AUTH` through `env`. When the mode is `none`
+    /// and `CUSTOMAUTH_ALLOW_INSECURE_NONE=1`, logs a warning.
+    ///
+    /// # Errors
+    /// [`ConfigError::Missing`] when unset or blank (there is no default);
+    /// [`ConfigError::Invalid`] for a value other than the four modes;
+    /// [`ConfigError::Conflict`] for `none` without
+    /// `CUSTOMAUTH_ALLOW_INSECURE_NONE=1`.
+    pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let raw = var(env, VAR_CALLER_AUTH).ok_or(ConfigError::Missing {
+            var: VAR_CALLER_AUTH,
+            hint: "set it to gateway, jwt, api-key or none (there is no default)",
+        })?;
+        let mode: Self = raw.parse()?;
+        if mode == Self::None {
+            let allowed = var(env, VAR_ALLOW_INSECURE_NONE).is_some_and(|v| v.trim() == "1");
+            if !allowed {
+                return Err(ConfigError::Conflict(format!(
+                    "{VAR_CALLER_AUTH}=none accepts every caller without authentication; it is \
+                     refused unless {VAR_ALLOW_INSECURE_NONE}=1 is also set (development only)"
+                )));
+            }
+            tracing::warn!(
+                caller_auth = "none",
+                "INSECURE: {VAR_CALLER_AUTH}=none and {VAR_ALLOW_INSECURE_NONE}=1: every caller \
+                 is accepted without authentication; never deploy this"
+            );
+        }
+        Ok(mode)
+    }
+}
+
+impl fmt::Display for CallerAuthMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for CallerAuthMode {
+    type Err = ConfigError;
+
+    /// Parses `gateway`, `jwt`, `api-key` or `none` (ASCII case and
+    /// surrounding whitespace ignored). Does not check
+    /// `CUSTOMAUTH_ALLOW_INSECURE_NONE`; [`CallerAuthMode::from_env`] does.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming `CUSTOMAUTH_CALLER_AUTH` for any
+    /// other value.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        [Self::Gateway, Self::Jwt, Self::ApiKey, Self::None]
+            .into_iter()
+            .find(|mode| mode.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| ConfigError::Invalid {
+                var: VAR_CALLER_AUTH,
+                reason: format!(
+                    "{:?} is not one of gateway, jwt, api-key, none",
+                    s.chars().take(32).collect::<String>()
+                ),
+            })
+    }
+}
+
+/// Caller authentication, configured once at cold start.
+///
+/// `Debug` shows the mode, the claim and the key algorithms, never a secret.
+pub struct CallerAuth {
+    mode: CallerAuthMode,
+    user_id_claim: String,
+    verifier: Verifier,
+}
+
+enum Verifier {
+    Gateway,
+    Jwt(JwtVerifier),
+    ApiKeys(ApiKeys),
+    None,
+}
+
+impl CallerAuth {
+    /// Reads the caller-auth settings through `env` and prepares the keys.
+    ///
+    /// Reads `CUSTOMAUTH_CALLER_AUTH`, `CUSTOMAUTH_USER_ID_CLAIM`, and the
+    /// variables of the chosen mode only: variables of another mode being
+    /// set is not an error.
+    ///
+    /// # Errors
+    /// Those of [`CallerAuthMode::from_env`], and:
+    /// - jwt mode: [`ConfigError::Missing`] when none of
+    ///   `CUSTOMAUTH_JWT_SECRET`, `CUSTOMAUTH_JWT_PUBLIC_KEY`,
+    ///   `CUSTOMAUTH_JWT_JWKS` is set, [`ConfigError::Conflict`] when more
+    ///   than one is, [`ConfigError::Invalid`] for a secret under 32 bytes, a
+    ///   PEM that is not an RSA (≥ 2048-bit) or EC P-256 public key, or a
+    ///   JWKS without a usable signing key;
+    /// - api-key mode: [`ConfigError::Missing`] without
+    ///   `CUSTOMAUTH_API_KEYS`, [`ConfigError::Invalid`] for an empty entry
+    ///   or a key shorter than 16 characters (the message gives the entry's
+    ///   position, never the key).
+    pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mode = CallerAuthMode::from_env(env)?;
+        let user_id_claim = var(env, VAR_USER_ID_CLAIM)
+            .map_or_else(|| DEFAULT_USER_ID_CLAIM.to_owned(), |c| c.trim().to_owned());
+        let verifier = match mode {
+            CallerAuthMode::Gateway => Verifier::Gateway,
+            CallerAuthMode::Jwt => Verifier::Jwt(JwtVerifier::from_env(env)?),
+            CallerAuthMode::ApiKey => Verifier::ApiKeys(ApiKeys::from_env(env)?),
+            CallerAuthMode::None => Verifier::None,
+        };
+        Ok(Self {
+            mode,
+            user_id_claim,
+            verifier,
+        })
+    }
+
+    /// The configured mode.
+    pub fn mode(&self) -> CallerAuthMode {
+        self.mode
+    }
+
+    /// The claim that carries the customUserId (gateway and jwt modes).
+    pub fn user_id_claim(&self) -> &str {
+        &self.user_id_claim
+    }
+
+    /// Who is calling, from the parts of a request that carry credentials:
+    /// the headers (`Authorization`, `X-Api-Key`) and the extensions (the
+    /// lambda_http [`RequestContext`](lambda_http::request::RequestContext)
+    /// with the authorizer's identity, in gateway mode). The body is never
+    /// read, so a tower layer can call this on a request of any body type.
+    ///
+    /// # Errors
+    /// [`AuthError::Missing`] without credentials (gateway mode: without an
+    /// authorizer identity); [`AuthError::Invalid`] for credentials that do
+    /// not verify (bad signature, expired, wrong issuer or audience, wrong
+    /// algorithm, unknown API key, identity claim absent or not a string,
+    /// oversized); [`AuthError::InvalidIdentity`] when the identity claim is
+    /// not a valid customUserId.
+    pub fn authenticate_parts(
+        &self,
+        headers: &HeaderMap,
+        extensions: &Extensions,
+    ) -> Result<Caller, AuthError> {
+        match &self.verifier {
+            Verifier::Gateway => gateway_user(extensions, &self.user_id_claim).map(Caller::User),
+            Verifier::Jwt(jwt) => {
+                let token = bearer(headers)?;
+                jwt.verify(token, &self.user_id_claim).map(Caller::User)
+            }
+            Verifier::ApiKeys(keys) => {
+                let key = presented_api_key(headers)?;
+                if keys.accepts(key) {
+                    Ok(Caller::Backend)
+                } else {
+                    Err(AuthError::Invalid("API key not accepted"))
+                }
+            }
+            Verifier::None => Ok(Caller::Anonymous),
+        }
+    }
+
+    /// Who is calling: [`CallerAuth::authenticate_parts`] on the request's
+    /// headers and extensions. Takes a `lambda_http::Request` as well as an
+    /// `http::Request` with any other body.
+    ///
+    /// # Errors
+    /// Those of [`CallerAuth::authenticate_parts`].
+    pub fn authenticate<B>(&self, req: &Request<B>) -> Result<Caller, AuthError> {
+        self.authenticate_parts(req.headers(), req.extensions())
+    }
+}
+
+impl fmt::Debug for CallerAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("CallerAuth");
+        s.field("mode", &self.mode)
+            .field("user_id_claim", &self.user_id_claim);
+        match &self.verifier {
+            Verifier::Jwt(jwt) => s.field("jwt_keys", &jwt.keys()),
+            Verifier::ApiKeys(keys) => s.field("api_keys", &keys.count()),
+            Verifier::Gateway | Verifier::None => &mut s,
+        };
+        s.finish()
+    }
+}
