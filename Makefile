@@ -13,7 +13,7 @@ run:
 
 ## test: tools, formatting, clippy, cfn-lint, then every unit, integration, end-to-end and doc test
 test: deps lint
-	$(CARGO) build --workspace --bins
+	$(CARGO) build --workspace --bins --examples
 	scripts/schemathesis.sh
 	$(CARGO) nextest run --workspace --all-targets --no-fail-fast
 	$(CARGO) test --workspace --doc
@@ -26,6 +26,8 @@ deps:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p create-ticket --no-default-features -- -D warnings
+	$(PYTHON) scripts/module-cycles.py shared/core/src shared/src cli/src tests/src
 	cfn-lint template.yaml
 	$(CARGO) deny --offline check licenses bans sources
 

@@ -47,7 +47,7 @@ pub enum InvalidUserId {
 /// takes a `&CustomUserId` never sees an invalid id.
 ///
 /// ```
-/// use customauth::CustomUserId;
+/// use customauth_core::CustomUserId;
 /// let id: CustomUserId = "user_1234".parse().unwrap();
 /// assert_eq!(id.as_str(), "user_1234");
 /// assert!("abc".parse::<CustomUserId>().is_err());

@@ -2,9 +2,6 @@
 
 use super::*;
 
-// ---------------------------------------------------------------------------
-// Part 1: Debug and Display
-
 #[test]
 fn credentials_debug_hides_the_private_key() {
     let secrets = with_pem(KEY_PKCS8, &[]);

@@ -2,9 +2,6 @@
 
 use super::*;
 
-// ---------------------------------------------------------------------------
-// Part 2: key material is zeroed (observed through /proc/self/mem)
-
 /// Types that own secrets keep them in `Zeroizing`: checked by the compiler.
 #[test]
 fn secret_holders_are_zeroizing_by_type() {
@@ -29,7 +26,7 @@ fn secret_holders_are_zeroizing_by_type() {
 }
 
 #[cfg(target_os = "linux")]
-mod memory {
+mod proc_self_mem {
     use std::fs::File;
     use std::io::Read as _;
     use std::os::unix::fs::FileExt as _;

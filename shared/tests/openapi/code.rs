@@ -2,9 +2,6 @@
 
 use super::*;
 
-// ---------------------------------------------------------------------------
-// What the code says
-
 /// Every `ApiError` but `BadRequest`, whose codes are chosen at the call
 /// sites. The match makes a new variant a compile error here.
 pub(crate) fn fixed_variants() -> Vec<ApiError> {

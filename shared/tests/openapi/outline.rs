@@ -3,9 +3,6 @@
 
 use super::*;
 
-// ---------------------------------------------------------------------------
-// The outline
-
 /// One scalar of the spec: the keys above it (`-` for a sequence item) and
 /// its value, unquoted.
 #[derive(Debug)]

@@ -7,9 +7,6 @@ mod encoding;
 
 use super::*;
 
-// ---------------------------------------------------------------------------
-// Bearer JWTs (CUSTOMAUTH_CALLER_AUTH=jwt)
-
 const SECRET: &str = "0123456789abcdef0123456789abcdef-forgery";
 
 fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
