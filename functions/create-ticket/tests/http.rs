@@ -546,3 +546,49 @@ fn a_stalled_log_sink_neither_stalls_requests_nor_loses_audit_lines() {
     let logs = reader.join().expect("reader");
     assert_eq!(logs.matches("ticket issued").count(), REQUESTS);
 }
+
+#[test]
+fn help_and_version_print_and_exit_without_serving() {
+    let run = |arg: &str| {
+        std::process::Command::new(BIN)
+            .arg(arg)
+            .env_clear()
+            .output()
+            .expect("runs")
+    };
+    let help = run("--help");
+    assert_eq!(help.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&help.stdout);
+    for var in [
+        "CUSTOMAUTH_CALLER_AUTH",
+        "CUSTOMAUTH_CREDENTIALS_FILE",
+        "TCB_CUSTOM_LOGIN_PRIVATE_KEY",
+        "CUSTOMAUTH_API_KEYS_SECRET_ID",
+        "CUSTOMAUTH_MAX_REFRESH_MS",
+        "CUSTOMAUTH_TRUSTED_PROXIES",
+        "PORT",
+    ] {
+        assert!(text.contains(var), "--help does not list {var}: {text}");
+    }
+    let version = run("--version");
+    assert_eq!(version.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("create-ticket {}", env!("CARGO_PKG_VERSION"))
+    );
+    let unknown = run("--port=1");
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("--port"));
+}
+
+#[test]
+fn a_startup_error_is_printed_once_and_without_colour() {
+    let (code, out) = refuses_to_start(BIN, &[]);
+    assert_eq!(code, Some(2), "{out}");
+    assert_eq!(
+        out.matches("CUSTOMAUTH_CALLER_AUTH is not set").count(),
+        1,
+        "{out}"
+    );
+    assert!(!out.contains('\u{1b}'), "ANSI escapes in a log file: {out:?}");
+}
