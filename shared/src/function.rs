@@ -5,9 +5,9 @@
 //! the [`IdentityLayer`] that stands in front of it, and answers a request
 //! with a response or an [`ApiError`]. [`run`] does everything else, the same
 //! way for every function: `--help`/`--version`, tracing, the state (exit 2
-//! naming the variable when the configuration is wrong), request ids, the
-//! method check, the identity layer, every error as the JSON error response,
-//! and serving Lambda or HTTP.
+//! naming the variable when the configuration is wrong), CORS when allowed
+//! origins are configured, request ids, the method check, the identity
+//! layer, every error as the JSON error response, and serving Lambda or HTTP.
 //!
 //! A binary is then:
 //!
@@ -30,6 +30,7 @@ use tower::util::BoxCloneSyncService;
 use tower::{Layer as _, ServiceExt as _, service_fn};
 
 use crate::config::ConfigError;
+use crate::cors::cors_from_env;
 use crate::http::{ApiError, RequestId, check_method, request_id};
 use crate::layer::IdentityLayer;
 use crate::server::{Mode, init_tracing, serve};
@@ -132,15 +133,24 @@ pub async fn run<F: Function>() -> ExitCode {
     }
     let env = |k: &str| std::env::var(k).ok();
     let _log = init_tracing(&env);
-    let started = async { Ok::<_, ConfigError>((Mode::from_env(&env)?, F::from_env(&env).await?)) };
-    let (mode, function) = match started.await {
+    let started = async {
+        let mode = Mode::from_env(&env)?;
+        let cors = cors_from_env(&env, F::METHODS)?;
+        Ok::<_, ConfigError>((mode, cors, F::from_env(&env).await?))
+    };
+    let (mode, cors, function) = match started.await {
         Ok(started) => started,
         Err(e) => {
             tracing::error!(error = %e, "{}: cannot start", F::NAME);
             return ExitCode::from(2);
         }
     };
-    match serve(mode, service(Arc::new(function))).await {
+    let service = service(Arc::new(function));
+    let service = match cors {
+        Some(cors) => BoxCloneSyncService::new(cors.layer(service)),
+        None => service,
+    };
+    match serve(mode, service).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "{}: server failed", F::NAME);

@@ -31,6 +31,7 @@
 //! | [`identity`]  | who is calling: the caller-auth modes (gateway, jwt, api-key, none) |
 //! | [`client_ip`] | from where: the caller's address, trusted proxies                  |
 //! | [`layer`]     | both as a tower layer, into the request's extensions               |
+//! | [`cors`]      | the allow-list of browser origins                                  |
 //! | [`handlers`]  | the three functions                                                |
 //! | [`function`]  | the contract they implement and the one entry point, [`function::run`] |
 //! | [`http`]      | the error model, strict JSON bodies, request ids                   |
@@ -43,6 +44,7 @@
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod client_ip;
+pub mod cors;
 pub mod function;
 pub mod handlers;
 pub mod http;

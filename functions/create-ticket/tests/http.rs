@@ -590,5 +590,67 @@ fn a_startup_error_is_printed_once_and_without_colour() {
         1,
         "{out}"
     );
-    assert!(!out.contains('\u{1b}'), "ANSI escapes in a log file: {out:?}");
+    assert!(
+        !out.contains('\u{1b}'),
+        "ANSI escapes in a log file: {out:?}"
+    );
+}
+
+#[test]
+fn cors_answers_allowed_origins_only_and_is_off_unless_configured() {
+    const ALLOWED: &str = "http://127.0.0.1:5173";
+    let p = api_key_process(&[("CUSTOMAUTH_CORS_ALLOWED_ORIGINS", ALLOWED)]);
+    let preflight = |origin: &str| {
+        request(
+            "OPTIONS",
+            &p.url("/createTicket"),
+            &[
+                ("origin", origin),
+                ("access-control-request-method", "POST"),
+                ("access-control-request-headers", "x-api-key,content-type"),
+            ],
+            None,
+        )
+    };
+    let r = preflight(ALLOWED);
+    assert!(r.status < 300, "{} {}", r.status, r.body);
+    assert_eq!(r.header("access-control-allow-origin"), Some(ALLOWED));
+    assert_eq!(r.header("access-control-allow-methods"), Some("POST"));
+    let r = post(
+        &p,
+        &[("x-api-key", API_KEY), ("origin", ALLOWED)],
+        r#"{"customUserId":"user_1234"}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("access-control-allow-origin"), Some(ALLOWED));
+    assert!(r.header("vary").is_some_and(|v| v.contains("origin")));
+
+    let other = "http://127.0.0.1:5174";
+    assert_eq!(preflight(other).header("access-control-allow-origin"), None);
+    let r = post(
+        &p,
+        &[("x-api-key", API_KEY), ("origin", other)],
+        r#"{"customUserId":"user_1234"}"#,
+    );
+    assert_eq!(r.header("access-control-allow-origin"), None);
+
+    let plain = api_key_process(&[]);
+    let r = request(
+        "OPTIONS",
+        &plain.url("/createTicket"),
+        &[("origin", ALLOWED)],
+        None,
+    );
+    assert_eq!(r.status, 405, "{}", r.body);
+    assert_eq!(r.header("access-control-allow-origin"), None);
+
+    let (code, out) = refuses_to_start(
+        BIN,
+        &[
+            ("CUSTOMAUTH_CORS_ALLOWED_ORIGINS", "*"),
+            ("CUSTOMAUTH_CALLER_AUTH", "api-key"),
+        ],
+    );
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("CUSTOMAUTH_CORS_ALLOWED_ORIGINS"), "{out}");
 }

@@ -14,6 +14,7 @@ pub use get_client_ip::GetClientIp;
 pub use get_user_info::GetUserInfo;
 
 use crate::client_ip::VAR_TRUSTED_PROXIES;
+use crate::cors::VAR_CORS_ALLOWED_ORIGINS;
 use crate::credentials::{
     VAR_ENV, VAR_FILE, VAR_INLINE, VAR_SECRET_ID, VAR_SPLIT_ENV_ID, VAR_SPLIT_KEY,
     VAR_SPLIT_KEY_ID, VAR_SSM_PARAMETER,
@@ -115,4 +116,8 @@ const SERVER: &[Variable] = &[
     ),
     ("RUST_LOG", "log level (default info)"),
     ("AWS_LAMBDA_LOG_FORMAT", "JSON for JSON lines on stdout"),
+    (
+        VAR_CORS_ALLOWED_ORIGINS,
+        "browser origins allowed to call (comma-separated, exact)",
+    ),
 ];
