@@ -12,6 +12,7 @@ use customauth::client_ip::TrustedProxies;
 use customauth::function::service;
 use customauth::handlers::CreateTicket;
 use customauth::identity::{CallerAuth, VAR_CALLER_AUTH};
+use customauth::server::http::DEFAULT_BODY_TIMEOUT;
 use customauth::signer::SignerHandle;
 use customauth::{CustomUserId, Limits, SigningKey, TicketOptions, TicketSigner, now_ms};
 use tower::ServiceExt as _;
@@ -48,13 +49,17 @@ fn bench(c: &mut Criterion) {
     let auth =
         CallerAuth::from_env(&|k: &str| (k == VAR_CALLER_AUTH).then(|| "gateway".to_owned()))
             .expect("gateway mode");
-    let state = service(Arc::new(CreateTicket::new(
-        SignerHandle::fixed(signer()),
-        auth,
-        Limits::default(),
-        TrustedProxies::none(),
-    )));
+    let state = service(
+        Arc::new(CreateTicket::new(
+            SignerHandle::fixed(signer()),
+            auth,
+            Limits::default(),
+            TrustedProxies::none(),
+        )),
+        DEFAULT_BODY_TIMEOUT,
+    );
     let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
         .build()
         .expect("runtime");
     let handle = |req| match rt.block_on(state.clone().oneshot(req)) {

@@ -23,17 +23,24 @@ use std::fmt::Write as _;
 use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
-use lambda_http::http::Method;
-use lambda_http::{Body, Request, Response};
+use bytes::Buf;
+use http_body::Body as HttpBody;
+use hyper::body::Incoming;
+use lambda_http::http::{Method, Request};
+use lambda_http::{Body, Response};
+use tokio::net::TcpListener;
 use tower::util::BoxCloneSyncService;
 use tower::{Layer as _, ServiceExt as _, service_fn};
+use tower_http::cors::CorsLayer;
 
 use crate::config::ConfigError;
 use crate::cors::cors_from_env;
-use crate::http::{ApiError, RequestId, check_method, request_id};
+use crate::http::{ApiError, MAX_BODY_BYTES, RequestId, check_method, read_body, request_id};
 use crate::layer::IdentityLayer;
-use crate::server::{Mode, init_tracing, serve};
+use crate::server::http::{HttpLimits, serve_http};
+use crate::server::{Mode, init_tracing, serve_lambda, shutdown_signal};
 
 /// A configuration variable and what it does, for `--help`.
 pub type Variable = (&'static str, &'static str);
@@ -68,30 +75,48 @@ pub trait Function: Sized + Send + Sync + 'static {
     ///
     /// # Errors
     /// The [`ApiError`] to answer with; never a panic.
-    fn call(&self, req: Request) -> impl Future<Output = Result<Response<Body>, ApiError>> + Send;
+    fn call(
+        &self,
+        req: lambda_http::Request,
+    ) -> impl Future<Output = Result<Response<Body>, ApiError>> + Send;
 }
 
-/// The whole service of a function, the one [`run`] serves: a request id
-/// (the invocation's, the gateway's, or a local one), the method check, the
-/// function's identity layer, then the function; every error becomes the
-/// JSON error response, so the service never fails.
-pub fn service<F: Function>(
+/// The whole service of a function, the one [`run`] serves, for requests
+/// whose body is `B` (hyper's in HTTP mode, lambda_http's on Lambda): a
+/// request id (the invocation's, the gateway's, or a local one), the method
+/// check, the function's identity layer, then the body, read into one
+/// bounded buffer within `body_timeout` ([`read_body`]), then the function.
+/// A request refused for its method or its caller is answered before its
+/// body is read. Every error becomes the JSON error response, so the service
+/// never fails. It runs on a Tokio runtime with timers enabled (the body
+/// deadline).
+pub fn service<F, B>(
     function: Arc<F>,
-) -> BoxCloneSyncService<Request, Response<Body>, Infallible> {
+    body_timeout: Duration,
+) -> BoxCloneSyncService<Request<B>, Response<Body>, Infallible>
+where
+    F: Function,
+    B: HttpBody + Send + 'static,
+    B::Data: Buf + Send,
+{
     let identity = function.identity();
-    let answer = service_fn(move |req: Request| {
+    let answer = service_fn(move |req: Request<B>| {
         let function = Arc::clone(&function);
         async move {
             let id = req.extensions().get::<RequestId>().cloned();
-            let response = match function.call(req).await {
-                Ok(response) => response,
-                Err(e) => e.into_response(id.as_ref().map_or("", |id| id.0.as_str())),
+            let (parts, body) = req.into_parts();
+            let read = read_body(&parts.headers, body, MAX_BODY_BYTES, body_timeout).await;
+            let answered = match read {
+                Ok(body) => function.call(Request::from_parts(parts, body)).await,
+                Err(e) => Err(e),
             };
+            let response = answered
+                .unwrap_or_else(|e| e.into_response(id.as_ref().map_or("", |id| id.0.as_str())));
             Ok::<_, Infallible>(response)
         }
     });
     let checked = identity.layer(answer);
-    BoxCloneSyncService::new(service_fn(move |mut req: Request| {
+    BoxCloneSyncService::new(service_fn(move |mut req: Request<B>| {
         let id = request_id(&req);
         let allowed = check_method(&req, F::METHODS, F::ALLOW);
         req.extensions_mut().insert(RequestId(id.clone()));
@@ -103,6 +128,24 @@ pub fn service<F: Function>(
             }
         }
     }))
+}
+
+/// `service`, behind the CORS layer when allowed origins are configured.
+fn with_cors<F, B>(
+    function: Arc<F>,
+    body_timeout: Duration,
+    cors: Option<CorsLayer>,
+) -> BoxCloneSyncService<Request<B>, Response<Body>, Infallible>
+where
+    F: Function,
+    B: HttpBody + Send + 'static,
+    B::Data: Buf + Send,
+{
+    let service = service(function, body_timeout);
+    match cors {
+        Some(cors) => BoxCloneSyncService::new(cors.layer(service)),
+        None => service,
+    }
 }
 
 /// The command line of every function: only `--help` and `--version`.
@@ -135,22 +178,31 @@ pub async fn run<F: Function>() -> ExitCode {
     let _log = init_tracing(&env);
     let started = async {
         let mode = Mode::from_env(&env)?;
+        let limits = HttpLimits::from_env(&env)?;
         let cors = cors_from_env(&env, F::METHODS)?;
-        Ok::<_, ConfigError>((mode, cors, F::from_env(&env).await?))
+        Ok::<_, ConfigError>((mode, limits, cors, F::from_env(&env).await?))
     };
-    let (mode, cors, function) = match started.await {
+    let (mode, limits, cors, function) = match started.await {
         Ok(started) => started,
         Err(e) => {
             tracing::error!(error = %e, "{}: cannot start", F::NAME);
             return ExitCode::from(2);
         }
     };
-    let service = service(Arc::new(function));
-    let service = match cors {
-        Some(cors) => BoxCloneSyncService::new(cors.layer(service)),
-        None => service,
+    let function = Arc::new(function);
+    let served = match mode {
+        Mode::Lambda => {
+            serve_lambda(with_cors::<F, Body>(function, limits.body_timeout, cors)).await
+        }
+        Mode::Http(addr) => match TcpListener::bind(addr).await {
+            Ok(listener) => {
+                let service = with_cors::<F, Incoming>(function, limits.body_timeout, cors);
+                serve_http(listener, service, limits, shutdown_signal()).await
+            }
+            Err(e) => Err(e.into()),
+        },
     };
-    match serve(mode, service).await {
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "{}: server failed", F::NAME);

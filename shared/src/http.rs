@@ -52,6 +52,9 @@ pub enum ApiError {
         /// The `Allow` header value.
         allow: &'static str,
     },
+    /// 408: the body did not arrive within the deadline (HTTP mode).
+    #[error("request body was not received in time")]
+    RequestTimeout,
     /// 413: body over [`MAX_BODY_BYTES`].
     #[error("request body is larger than {MAX_BODY_BYTES} bytes")]
     PayloadTooLarge,
@@ -79,6 +82,7 @@ impl ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -92,14 +96,15 @@ impl ApiError {
             Self::Unauthorized(_) => "UNAUTHENTICATED",
             Self::Forbidden(_) => "FORBIDDEN",
             Self::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
+            Self::RequestTimeout => "REQUEST_TIMEOUT",
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Self::Internal => "INTERNAL",
         }
     }
 
-    /// The JSON error response, logged: client errors at `warn`, server
-    /// errors at `error`. The one place errors become HTTP. Any body type
+    /// The JSON error response, logged: client errors at `warn`, rate-limited
+    /// ([`refusals`](crate::server::refusals)), server errors at `error`. The one place errors become HTTP. Any body type
     /// that can be made from a `String` (lambda_http's, axum's, hyper's
     /// `Full`).
     pub fn into_response<B: From<String>>(
@@ -110,7 +115,7 @@ impl ApiError {
         if status.is_server_error() {
             tracing::error!(request_id, code = self.code(), "request failed");
         } else {
-            tracing::warn!(request_id, status = status.as_u16(), code = self.code(), message = %self, "request refused");
+            crate::server::refusals::refused(request_id, status.as_u16(), self.code(), &self);
         }
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
@@ -131,6 +136,12 @@ impl ApiError {
             response
                 .headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        if matches!(self, Self::RequestTimeout | Self::PayloadTooLarge) {
+            // The rest of the body is not read: the connection cannot be reused.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         if status == StatusCode::UNAUTHORIZED {
             response
@@ -256,6 +267,67 @@ pub fn local_request_id() -> String {
         "{prefix:08x}-{:012x}",
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// Reads a request body into one buffer of at most `limit` bytes, within
+/// `deadline`: a `Content-Length` over the limit is refused before anything
+/// is read, and each frame is copied into the buffer and dropped, so a body
+/// sent in many small chunks costs its bytes, not its frames. An empty body
+/// is [`Body::Empty`]. Nothing is read (and no `100 Continue` sent) until this
+/// is called.
+///
+/// # Errors
+/// [`ApiError::PayloadTooLarge`] past `limit`; [`ApiError::RequestTimeout`]
+/// when the whole body has not arrived within `deadline`; a 400
+/// `INVALID_REQUEST` when the body cannot be read (the connection broke).
+pub async fn read_body<B>(
+    headers: &lambda_http::http::HeaderMap,
+    body: B,
+    limit: usize,
+    deadline: std::time::Duration,
+) -> Result<Body, ApiError>
+where
+    B: http_body::Body,
+    B::Data: bytes::Buf,
+{
+    use bytes::Buf as _;
+    use http_body_util::BodyExt as _;
+
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let read = async {
+        let mut body = std::pin::pin!(body);
+        let mut buffer: Vec<u8> = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|_| {
+                ApiError::bad_request("INVALID_REQUEST", "request body could not be read")
+            })?;
+            let Ok(mut data) = frame.into_data() else {
+                continue;
+            };
+            if buffer.len() + data.remaining() > limit {
+                return Err(ApiError::PayloadTooLarge);
+            }
+            while data.has_remaining() {
+                let chunk = data.chunk();
+                buffer.extend_from_slice(chunk);
+                let n = chunk.len();
+                data.advance(n);
+            }
+        }
+        Ok(buffer)
+    };
+    match tokio::time::timeout(deadline, read).await {
+        Ok(Ok(buffer)) if buffer.is_empty() => Ok(Body::Empty),
+        Ok(Ok(buffer)) => Ok(Body::Binary(buffer)),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(ApiError::RequestTimeout),
+    }
 }
 
 /// Decodes a JSON request body strictly into `T`: at most

@@ -32,6 +32,7 @@ use customauth::identity::{
     VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET,
 };
 use customauth::key::{KeyError, MIN_BITS, SigningKey};
+use customauth::server::http::DEFAULT_BODY_TIMEOUT;
 use customauth::signer::SignerHandle;
 use customauth::ticket::{Limits, TicketSigner, TicketVerifier};
 use customauth::user_id::{CustomUserId, InvalidUserId, MAX_LEN, MIN_LEN, is_allowed_byte};
@@ -419,6 +420,7 @@ static FUNCTIONS: LazyLock<Functions> = LazyLock::new(|| {
         || CallerAuth::from_env(&env_of(&[(VAR_CALLER_AUTH, "gateway")])).expect("gateway mode");
     Functions {
         runtime: tokio::runtime::Builder::new_current_thread()
+            .enable_time()
             .build()
             .expect("a current-thread runtime"),
         create_ticket: {
@@ -431,16 +433,22 @@ static FUNCTIONS: LazyLock<Functions> = LazyLock::new(|| {
                 Limits::default(),
                 TrustedProxies::none(),
             );
-            (service(Arc::new(handler)), verifier)
+            (service(Arc::new(handler), DEFAULT_BODY_TIMEOUT), verifier)
         },
-        get_user_info: service(Arc::new(
-            GetUserInfo::new(gateway(), TrustedProxies::none())
-                .expect("gateway mode serves getUserInfo"),
-        )),
-        get_client_ip: service(Arc::new(GetClientIp::new(
-            TrustedProxies::parse("10.0.0.0/8, 130.176.0.0/16, 2001:db8::/32")
-                .expect("trusted proxies"),
-        ))),
+        get_user_info: service(
+            Arc::new(
+                GetUserInfo::new(gateway(), TrustedProxies::none())
+                    .expect("gateway mode serves getUserInfo"),
+            ),
+            DEFAULT_BODY_TIMEOUT,
+        ),
+        get_client_ip: service(
+            Arc::new(GetClientIp::new(
+                TrustedProxies::parse("10.0.0.0/8, 130.176.0.0/16, 2001:db8::/32")
+                    .expect("trusted proxies"),
+            )),
+            DEFAULT_BODY_TIMEOUT,
+        ),
     }
 });
 

@@ -1,73 +1,200 @@
-//! HTTP mode: a plain HTTP/1.1 server (hyper) with header and keep-alive
-//! timeouts, a body cap, and a graceful shutdown.
+//! HTTP mode: a plain HTTP/1.1 server (hyper) whose cost per connection and
+//! in total is bounded: a deadline for the request head (and for an idle
+//! keep-alive connection), a deadline for the whole body (in the function's
+//! service, [`read_body`](crate::http::read_body)), a cap on concurrent
+//! connections below the file-descriptor limit, and a graceful shutdown.
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use http_body_util::{BodyExt as _, Full, Limited};
+use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use lambda_http::{Body, Request, Response};
+use lambda_http::http::Request;
+use lambda_http::{Body, Response};
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tower::Service;
 use tower::ServiceExt as _;
 
 use crate::client_ip::PeerAddr;
-use crate::http::{ApiError, MAX_BODY_BYTES};
+use crate::config::ConfigError;
+use crate::env::var;
 use crate::server::SHUTDOWN_GRACE;
 
+/// How long a client may take to send a whole request body, in ms.
+pub const VAR_BODY_TIMEOUT_MS: &str = "CUSTOMAUTH_BODY_TIMEOUT_MS";
+/// How many connections are served at once; more wait to be accepted.
+pub const VAR_MAX_CONNECTIONS: &str = "CUSTOMAUTH_MAX_CONNECTIONS";
+/// How long a client may take to send the request head, and how long an idle
+/// keep-alive connection is kept.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default deadline for a whole request body.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(5);
+/// File descriptors kept back from the connection cap for everything else
+/// (the listener, logs, credentials fetches).
+const RESERVED_FDS: u64 = 64;
+/// The default connection cap when the file-descriptor limit allows it.
+const DEFAULT_MAX_CONNECTIONS: u64 = 8192;
+
+/// The bounds of HTTP mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// Deadline for a whole request body. Defaults to 5 seconds.
+    pub body_timeout: Duration,
+    /// Connections served at once. Defaults to 8192, or the process's
+    /// file-descriptor limit less 64 when that is lower.
+    pub max_connections: usize,
+}
+
+impl HttpLimits {
+    /// Reads `CUSTOMAUTH_BODY_TIMEOUT_MS` and `CUSTOMAUTH_MAX_CONNECTIONS`.
+    /// First raises the soft file-descriptor limit to the hard one (as Go's
+    /// runtime does), so that the cap, not the kernel, decides.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the variable for a value that is not a
+    /// whole number in range (body timeout 100 ms to 60 s; connections 1 to
+    /// the file-descriptor limit less 64).
+    pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let fds = raise_fd_limit();
+        let ceiling = fds.saturating_sub(RESERVED_FDS).max(1);
+        let body_timeout = match var(env, VAR_BODY_TIMEOUT_MS) {
+            None => DEFAULT_BODY_TIMEOUT,
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|ms| (100..=60_000).contains(ms))
+                .map(Duration::from_millis)
+                .ok_or(ConfigError::Invalid {
+                    var: VAR_BODY_TIMEOUT_MS,
+                    reason: "must be whole milliseconds from 100 to 60000".into(),
+                })?,
+        };
+        let max_connections = match var(env, VAR_MAX_CONNECTIONS) {
+            None => DEFAULT_MAX_CONNECTIONS.min(ceiling),
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=ceiling).contains(n))
+                .ok_or_else(|| ConfigError::Invalid {
+                    var: VAR_MAX_CONNECTIONS,
+                    reason: format!(
+                        "must be a whole number from 1 to {ceiling} (the file-descriptor limit less {RESERVED_FDS})"
+                    ),
+                })?,
+        };
+        Ok(Self {
+            body_timeout,
+            max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
+        })
+    }
+}
+
+/// Raises the soft `RLIMIT_NOFILE` to the hard limit; returns the soft
+/// limit in force afterwards.
+fn raise_fd_limit() -> u64 {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if let (Some(current), Some(hard)) = (limit.current, limit.maximum)
+        && current < hard
+        && setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: Some(hard),
+                maximum: Some(hard),
+            },
+        )
+        .is_ok()
+    {
+        return hard;
+    }
+    limit.current.unwrap_or(u64::MAX)
+}
+
 /// Serves HTTP/1.1 on `listener` until `shutdown` completes, then waits up to
-/// [`SHUTDOWN_GRACE`] for in-flight requests.
+/// [`SHUTDOWN_GRACE`] for in-flight requests. At most
+/// [`HttpLimits::max_connections`] connections are served at once; past that
+/// the listener stops accepting (the kernel queues the rest) and says so once.
+/// Each request reaches `service` with its peer address ([`PeerAddr`]) and
+/// its body unread.
 ///
 /// # Errors
 /// Never in practice; accept errors are logged and retried.
 pub async fn serve_http<S>(
     listener: TcpListener,
     service: S,
+    limits: HttpLimits,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), lambda_http::Error>
 where
-    S: Service<Request, Response = Response<Body>, Error = Infallible> + Clone + Send + 'static,
+    S: Service<Request<Incoming>, Response = Response<Body>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
     S::Future: Send + 'static,
 {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(10))
+        .header_read_timeout(HEADER_TIMEOUT)
         .max_buf_size(64 * 1024);
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
     if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, "listening");
+        tracing::info!(%addr, max_connections = limits.max_connections, body_timeout_ms = limits.body_timeout.as_millis(), "listening");
     }
+    let mut at_capacity = false;
     tokio::pin!(shutdown);
     loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, peer) = match accepted {
-                    Ok(conn) => conn,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let service = service.clone();
-                let per_connection = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-                    let service = service.clone();
-                    async move { Ok::<_, Infallible>(handle_http(req, peer, service).await) }
-                });
-                let conn = builder.serve_connection(TokioIo::new(stream), per_connection);
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection ended with an error");
-                    }
-                });
-            }
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => slot,
             () = &mut shutdown => break,
+        };
+        let Ok(slot) = slot else { break };
+        let full = slots.available_permits() == 0;
+        if full && !at_capacity {
+            tracing::warn!(
+                max_connections = limits.max_connections,
+                "connection limit reached; new connections wait until one closes ({VAR_MAX_CONNECTIONS})"
+            );
         }
+        at_capacity = full;
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(conn) => conn,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let service = service.clone();
+        let per_connection = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+            req.extensions_mut().insert(PeerAddr(peer));
+            let service = service.clone();
+            async move {
+                let response = match service.oneshot(req).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                };
+                Ok::<_, Infallible>(full_body(response))
+            }
+        });
+        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), per_connection));
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            drop(slot);
+        });
     }
     drop(listener);
     tracing::info!("shutting down; waiting for in-flight requests");
@@ -80,43 +207,8 @@ where
     Ok(())
 }
 
-async fn handle_http<S>(
-    req: hyper::Request<Incoming>,
-    peer: SocketAddr,
-    service: S,
-) -> hyper::Response<Full<Bytes>>
-where
-    S: Service<Request, Response = Response<Body>, Error = Infallible>,
-{
-    let (parts, body) = req.into_parts();
-    let response = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => {
-            let bytes = collected.to_bytes();
-            let body = if bytes.is_empty() {
-                Body::Empty
-            } else {
-                Body::Binary(bytes.to_vec())
-            };
-            let mut request = Request::from_parts(parts, body);
-            request.extensions_mut().insert(PeerAddr(peer));
-            match service.oneshot(request).await {
-                Ok(response) => response,
-                Err(never) => match never {},
-            }
-        }
-        Err(e) => {
-            let too_large = e
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some();
-            let request_id = crate::http::local_request_id();
-            if too_large {
-                ApiError::PayloadTooLarge.into_response(&request_id)
-            } else {
-                ApiError::bad_request("INVALID_REQUEST", "request body could not be read")
-                    .into_response(&request_id)
-            }
-        }
-    };
+/// A lambda_http response as hyper sends it.
+fn full_body(response: Response<Body>) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = response.into_parts();
     let bytes = match body {
         Body::Text(t) => Bytes::from(t),
@@ -124,4 +216,48 @@ where
         _ => Bytes::new(),
     };
     hyper::Response::from_parts(parts, Full::new(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::from_pairs as env;
+
+    #[test]
+    fn defaults_are_five_seconds_and_a_cap_below_the_fd_limit() {
+        let limits = HttpLimits::from_env(&env(&[])).expect("defaults");
+        assert_eq!(limits.body_timeout, Duration::from_secs(5));
+        let fds = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+            .current
+            .unwrap_or(u64::MAX);
+        assert!(limits.max_connections as u64 <= fds.saturating_sub(RESERVED_FDS));
+        assert!(limits.max_connections as u64 <= DEFAULT_MAX_CONNECTIONS);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (name, value) in [
+            (VAR_BODY_TIMEOUT_MS, "0"),
+            (VAR_BODY_TIMEOUT_MS, "99"),
+            (VAR_BODY_TIMEOUT_MS, "60001"),
+            (VAR_BODY_TIMEOUT_MS, "5s"),
+            (VAR_MAX_CONNECTIONS, "0"),
+            (VAR_MAX_CONNECTIONS, "-1"),
+            (VAR_MAX_CONNECTIONS, "99999999999999"),
+        ] {
+            let e = HttpLimits::from_env(&env(&[(name, value)]))
+                .expect_err(value)
+                .to_string();
+            assert!(e.contains(name), "{name}={value}: {e}");
+        }
+        let ok = HttpLimits::from_env(&env(&[
+            (VAR_BODY_TIMEOUT_MS, "250"),
+            (VAR_MAX_CONNECTIONS, "3"),
+        ]))
+        .expect("valid");
+        assert_eq!(
+            (ok.body_timeout, ok.max_connections),
+            (Duration::from_millis(250), 3)
+        );
+    }
 }

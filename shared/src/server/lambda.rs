@@ -1,14 +1,41 @@
 //! Lambda mode: the runtime API through lambda_http, with every event made
 //! safe for lambda_http's conversion first (it panics on some malformed
-//! events; ours become 400s).
+//! events). An event that is not an HTTP request at all (not JSON, another
+//! shape, or one lambda_http cannot convert) gets a 400 JSON answer with the
+//! request id, never an invocation error, which API Gateway would turn into a
+//! bare 502.
 
 use std::convert::Infallible;
 
 use base64::Engine as _;
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, LambdaEvent, Request, Response, Service, service_fn};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Value, json};
 
 use crate::http::INVALID_BODY_MARKER;
+use crate::server::logging::catch_quietly;
+use crate::server::refusals::refused;
+
+/// An event as the runtime hands it over: JSON, or bytes that are not.
+#[derive(Debug)]
+pub enum Event {
+    /// Any JSON document.
+    Json(Value),
+    /// Not JSON.
+    NotJson,
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Value::deserialize(deserializer).map_or(Self::NotJson, Self::Json))
+    }
+}
+
+/// Why an event gets the generic 400 instead of reaching the function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the event is not an HTTP request from API Gateway, a function URL or an ALB")]
+pub struct NotAnHttpEvent;
 
 /// Serves `service` on the Lambda runtime API for the life of the sandbox.
 /// Each event goes through [`prepare_event`] first.
@@ -21,25 +48,55 @@ where
     S::Future: Send + 'static,
 {
     let adapter = lambda_http::Adapter::from(service);
-    lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+    lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| {
         let mut adapter = adapter.clone();
         async move {
             let LambdaEvent { payload, context } = event;
-            let request = prepare_event(payload)?;
-            adapter
-                .call(LambdaEvent::new(request, context))
-                .await
-                .map_err(|never: Infallible| -> lambda_http::Error { match never {} })
+            let (prepared, alb) = match payload {
+                Event::Json(value) => {
+                    let alb = value.pointer("/requestContext/elb").is_some();
+                    (prepare_event(value), alb)
+                }
+                Event::NotJson => (Err(NotAnHttpEvent), false),
+            };
+            let request = match prepared {
+                Ok(request) => request,
+                Err(e) => return Ok(not_an_http_event(&context.request_id, &e, alb)),
+            };
+            let response = match adapter.call(LambdaEvent::new(request, context)).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            serde_json::to_value(response).map_err(lambda_http::Error::from)
         }
     }))
     .await
+}
+
+/// The 400 for an event that is not an HTTP request, in the response shape
+/// every HTTP integration reads (`statusDescription` only for an ALB, whose
+/// events say so; API Gateway refuses unknown keys).
+fn not_an_http_event(request_id: &str, e: &NotAnHttpEvent, alb: bool) -> Value {
+    refused(request_id, 400, "INVALID_REQUEST", e);
+    let body =
+        json!({"code": "INVALID_REQUEST", "message": e.to_string(), "requestId": request_id});
+    let mut response = json!({
+        "statusCode": 400,
+        "headers": {"content-type": "application/json", "cache-control": "no-store"},
+        "body": body.to_string(),
+        "isBase64Encoded": false,
+    });
+    if alb {
+        response["statusDescription"] = json!("400 Bad Request");
+    }
+    response
 }
 
 /// Makes an event safe for lambda_http, which panics on a body flagged base64
 /// that does not decode: such a body is dropped and the request marked with
 /// [`INVALID_BODY_MARKER`], which the handler answers with a 400. Any client
 /// copy of the marker header is removed first.
-pub fn sanitize_event(event: &mut serde_json::Value) {
+pub fn sanitize_event(event: &mut Value) {
     let Some(obj) = event.as_object_mut() else {
         return;
     };
@@ -48,19 +105,14 @@ pub fn sanitize_event(event: &mut serde_json::Value) {
             headers.retain(|name, _| !name.eq_ignore_ascii_case(INVALID_BODY_MARKER));
         }
     }
-    let flagged = obj
-        .get("isBase64Encoded")
-        .and_then(serde_json::Value::as_bool)
-        == Some(true);
+    let flagged = obj.get("isBase64Encoded").and_then(Value::as_bool) == Some(true);
     let decodes = match obj.get("body") {
-        Some(serde_json::Value::String(b)) => {
-            base64::engine::general_purpose::STANDARD.decode(b).is_ok()
-        }
+        Some(Value::String(b)) => base64::engine::general_purpose::STANDARD.decode(b).is_ok(),
         _ => true,
     };
     if flagged && !decodes {
-        obj.insert("body".into(), serde_json::Value::Null);
-        obj.insert("isBase64Encoded".into(), serde_json::Value::Bool(false));
+        obj.insert("body".into(), Value::Null);
+        obj.insert("isBase64Encoded".into(), Value::Bool(false));
         mark_invalid(obj, "base64-body");
     }
 }
@@ -71,33 +123,31 @@ pub fn sanitize_event(event: &mut serde_json::Value) {
 /// header (ALB) and path and `unwrap`s the parse; when that would panic, the
 /// fields the URI is built from are replaced and the request is marked with
 /// [`INVALID_BODY_MARKER`] (`uri`), which the handler answers with a 400.
+/// The trial panics are caught quietly: no panic text reaches the log.
 ///
 /// # Errors
-/// When the event is not an API Gateway, function URL or ALB request at all
-/// (there is no HTTP response shape to answer it with).
-pub fn prepare_event(mut payload: serde_json::Value) -> Result<LambdaRequest, lambda_http::Error> {
+/// [`NotAnHttpEvent`] when the event is not an API Gateway, function URL or
+/// ALB request, or lambda_http cannot convert it even with a neutral URI.
+pub fn prepare_event(mut payload: Value) -> Result<LambdaRequest, NotAnHttpEvent> {
     sanitize_event(&mut payload);
-    let parse = |value: serde_json::Value| {
-        serde_json::from_value::<LambdaRequest>(value).map_err(|e| {
-            tracing::error!(error = %e, "event is not an API Gateway, function URL or ALB request");
-            lambda_http::Error::from("unsupported event")
-        })
-    };
-    let trial = parse(payload.clone())?;
-    let converts = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        drop(Request::from(trial));
-    }))
-    .is_ok();
-    if !converts {
-        tracing::warn!("event has a host, path or query that does not form a URI; answering 400");
-        neutralize_uri(&mut payload);
+    let parse =
+        |value: Value| serde_json::from_value::<LambdaRequest>(value).map_err(|_| NotAnHttpEvent);
+    let converts = |request: LambdaRequest| catch_quietly(|| drop(Request::from(request))).is_ok();
+    if converts(parse(payload.clone())?) {
+        return parse(payload);
     }
-    parse(payload)
+    tracing::debug!("event has a host, path or query that does not form a URI; answering 400");
+    neutralize_uri(&mut payload);
+    if converts(parse(payload.clone())?) {
+        parse(payload)
+    } else {
+        Err(NotAnHttpEvent)
+    }
 }
 
 /// Replaces what lambda_http builds the URI from with harmless values and
 /// marks the event invalid.
-fn neutralize_uri(event: &mut serde_json::Value) {
+fn neutralize_uri(event: &mut Value) {
     let Some(obj) = event.as_object_mut() else {
         return;
     };
@@ -130,12 +180,12 @@ fn neutralize_uri(event: &mut serde_json::Value) {
     mark_invalid(obj, "uri");
 }
 
-fn mark_invalid(obj: &mut serde_json::Map<String, serde_json::Value>, reason: &str) {
+fn mark_invalid(obj: &mut serde_json::Map<String, Value>, reason: &str) {
     let headers = obj
         .entry("headers")
-        .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+        .or_insert_with(|| Value::Object(serde_json::Map::new()));
     if !headers.is_object() {
-        *headers = serde_json::Value::Object(serde_json::Map::new());
+        *headers = Value::Object(serde_json::Map::new());
     }
     if let Some(h) = headers.as_object_mut() {
         h.insert(INVALID_BODY_MARKER.into(), reason.into());
@@ -160,7 +210,7 @@ mod tests {
             "headers": {"X-Customauth-Invalid-Event": "spoof"}
         });
         sanitize_event(&mut ev);
-        assert_eq!(ev["body"], serde_json::Value::Null);
+        assert_eq!(ev["body"], Value::Null);
         assert_eq!(ev["isBase64Encoded"], false);
         assert_eq!(ev["headers"][INVALID_BODY_MARKER], "base64-body");
         assert!(ev["headers"].get("X-Customauth-Invalid-Event").is_none());
@@ -169,11 +219,11 @@ mod tests {
     #[test]
     fn a_host_that_is_not_a_uri_becomes_a_marked_request_not_a_panic() {
         let fixture = customauth_testkit::fixtures::events::ALB_CREATE_TICKET;
-        let mut ev: serde_json::Value = serde_json::from_str(fixture).expect("fixture");
+        let mut ev: Value = serde_json::from_str(fixture).expect("fixture");
         ev["headers"]["host"] = "a1b2.example:.com".into();
         let req = Request::from(prepare_event(ev).expect("an ALB event"));
         assert_eq!(req.headers()[INVALID_BODY_MARKER], "uri");
-        let mut ok: serde_json::Value = serde_json::from_str(fixture).expect("fixture");
+        let mut ok: Value = serde_json::from_str(fixture).expect("fixture");
         ok["headers"][INVALID_BODY_MARKER] = "spoofed".into();
         let req = Request::from(prepare_event(ok).expect("an ALB event"));
         assert!(!req.headers().contains_key(INVALID_BODY_MARKER));

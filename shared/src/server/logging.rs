@@ -14,6 +14,14 @@ pub struct LogGuard {
     _worker: Option<tracing_appender::non_blocking::WorkerGuard>,
 }
 
+impl Drop for LogGuard {
+    /// The refusals of the last second are summarised before the writer
+    /// stops.
+    fn drop(&mut self) {
+        crate::server::refusals::flush_all();
+    }
+}
+
 /// Sets up `tracing`: JSON lines when `AWS_LAMBDA_LOG_FORMAT=JSON` (Lambda's
 /// structured logging), text otherwise; level from `RUST_LOG` (default
 /// `info`). JSON goes to stdout, text to stderr.
@@ -66,6 +74,8 @@ pub fn init_tracing(env: &impl Fn(&str) -> Option<String>) -> LogGuard {
         let subscriber = builder.with_ansi(false).finish();
         subscriber.with(never_raw_events()).init();
     }
+    crate::server::refusals::start_summaries();
+    log_panics();
     LogGuard { _worker: worker }
 }
 
@@ -77,4 +87,43 @@ fn never_raw_events()
     tracing_subscriber::filter::filter_fn(|meta| {
         !(*meta.level() == tracing::Level::TRACE && meta.target().starts_with("lambda_runtime"))
     })
+}
+
+thread_local! {
+    /// Set while [`catch_quietly`] runs code whose panics are expected.
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Panics become one log line (JSON on Lambda), not a multi-line trace on
+/// stderr; the panics [`catch_quietly`] expects are not logged at all.
+fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        if QUIET.get() {
+            return;
+        }
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        tracing::error!(%location, message = %message, "a thread panicked");
+    }));
+}
+
+/// Runs `f`, catching a panic without logging it: for a library call that
+/// is known to panic on some input (lambda_http's event conversion), tried
+/// before the real call.
+///
+/// # Errors
+/// The panic's payload when `f` panicked.
+pub fn catch_quietly<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
+    let was = QUIET.replace(true);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET.set(was);
+    result
 }

@@ -9,24 +9,21 @@
 //!
 //! The servers know nothing of the functions: they run any tower service that
 //! answers every request with a response (its error type is
-//! [`Infallible`]), so nothing becomes a bare 502 at the gateway.
+//! `Infallible`), so nothing becomes a bare 502 at the gateway.
+//! [`function::run`](crate::function::run) picks the server for the mode.
 
 pub mod http;
 pub mod lambda;
 pub mod logging;
+pub mod refusals;
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::Duration;
-
-use lambda_http::{Body, Request, Response};
-use tokio::net::TcpListener;
-use tower::Service;
 
 use crate::config::ConfigError;
 use crate::env::var;
 
-pub use self::http::serve_http;
+pub use self::http::{HttpLimits, serve_http};
 pub use self::lambda::{prepare_event, sanitize_event, serve_lambda};
 pub use self::logging::{LogGuard, init_tracing};
 
@@ -70,25 +67,6 @@ impl Mode {
             reason: "must be an IP address such as 127.0.0.1, 0.0.0.0 or ::".into(),
         })?;
         Ok(Self::Http(SocketAddr::new(ip, port)))
-    }
-}
-
-/// Serves `service` in `mode` until SIGTERM/Ctrl-C (HTTP) or for the life
-/// of the Lambda sandbox.
-///
-/// # Errors
-/// When the listener cannot bind or the Lambda runtime fails.
-pub async fn serve<S>(mode: Mode, service: S) -> Result<(), lambda_http::Error>
-where
-    S: Service<Request, Response = Response<Body>, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-{
-    match mode {
-        Mode::Lambda => serve_lambda(service).await,
-        Mode::Http(addr) => {
-            let listener = TcpListener::bind(addr).await?;
-            serve_http(listener, service, shutdown_signal()).await
-        }
     }
 }
 

@@ -9,6 +9,7 @@ pub(crate) fn fixed_variants() -> Vec<ApiError> {
         ApiError::Unauthorized(String::new()),
         ApiError::Forbidden(String::new()),
         ApiError::MethodNotAllowed { allow: "POST" },
+        ApiError::RequestTimeout,
         ApiError::PayloadTooLarge,
         ApiError::UnsupportedMediaType,
         ApiError::Internal,
@@ -19,6 +20,7 @@ pub(crate) fn fixed_variants() -> Vec<ApiError> {
             | ApiError::Unauthorized(_)
             | ApiError::Forbidden(_)
             | ApiError::MethodNotAllowed { .. }
+            | ApiError::RequestTimeout
             | ApiError::PayloadTooLarge
             | ApiError::UnsupportedMediaType
             | ApiError::Internal => {}

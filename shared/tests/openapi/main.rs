@@ -58,6 +58,7 @@ fn error_codes_are_the_ones_the_code_produces() {
         "UNAUTHENTICATED",
         "FORBIDDEN",
         "METHOD_NOT_ALLOWED",
+        "REQUEST_TIMEOUT",
         "PAYLOAD_TOO_LARGE",
         "UNSUPPORTED_MEDIA_TYPE",
         "INTERNAL",
@@ -128,11 +129,17 @@ fn operations_document_the_statuses_they_return() {
     expect(
         "/createTicket",
         "post",
-        &["200", "400", "401", "403", "405", "413", "415", "500"],
+        &[
+            "200", "400", "401", "403", "405", "408", "413", "415", "500",
+        ],
     );
     for method in ["get", "post"] {
-        expect("/getUserInfo", method, &["200", "400", "401", "405", "413"]);
-        expect("/getClientIP", method, &["200", "400", "405", "413"]);
+        expect(
+            "/getUserInfo",
+            method,
+            &["200", "400", "401", "405", "408", "413"],
+        );
+        expect("/getClientIP", method, &["200", "400", "405", "408", "413"]);
     }
     for (path, methods) in [
         ("/createTicket", vec!["post"]),
