@@ -38,6 +38,7 @@ use tower_http::cors::CorsLayer;
 use crate::config::ConfigError;
 use crate::cors::cors_from_env;
 use crate::http::{ApiError, MAX_BODY_BYTES, RequestId, check_method, read_body, request_id};
+use crate::identity::{CallerAuthMode, VAR_CALLER_AUTH};
 use crate::layer::IdentityLayer;
 use crate::server::http::{HttpLimits, serve_http};
 use crate::server::{Mode, init_tracing, serve_lambda, shutdown_signal};
@@ -180,7 +181,19 @@ pub async fn run<F: Function>() -> ExitCode {
         let mode = Mode::from_env(&env)?;
         let limits = HttpLimits::from_env(&env)?;
         let cors = cors_from_env(&env, F::METHODS)?;
-        Ok::<_, ConfigError>((mode, limits, cors, F::from_env(&env).await?))
+        let function = F::from_env(&env).await?;
+        let gateway = function
+            .identity()
+            .caller_auth()
+            .is_some_and(|auth| auth.mode() == CallerAuthMode::Gateway);
+        if gateway && matches!(mode, Mode::Http(_)) {
+            return Err(ConfigError::Conflict(format!(
+                "{VAR_CALLER_AUTH}=gateway trusts the identity an API Gateway authorizer puts in a \
+                 Lambda event; in HTTP mode there is none, so no caller could ever authenticate: \
+                 use jwt or api-key here, or run on Lambda"
+            )));
+        }
+        Ok::<_, ConfigError>((mode, limits, cors, function))
     };
     let (mode, limits, cors, function) = match started.await {
         Ok(started) => started,

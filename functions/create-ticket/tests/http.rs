@@ -257,20 +257,20 @@ fn jwt_caller_gets_own_ticket_and_403_for_another() {
 }
 
 #[test]
-fn gateway_mode_outside_a_gateway_is_401() {
-    let p = Process::http(
+fn gateway_mode_outside_lambda_refuses_to_start() {
+    // No authorizer ever puts an identity in a plain HTTP request: a gateway
+    // mode server there could authenticate nobody, so it does not start.
+    let creds = credentials_json("k2048-pkcs8.pem", KID, ENV_ID);
+    let (code, out) = refuses_to_start(
         BIN,
         &[
-            (
-                "CUSTOMAUTH_CREDENTIALS",
-                &credentials_json("k2048-pkcs8.pem", KID, ENV_ID),
-            ),
+            ("CUSTOMAUTH_CREDENTIALS", creds.as_str()),
             ("CUSTOMAUTH_CALLER_AUTH", "gateway"),
         ],
-    )
-    .expect("starts");
-    let r = post(&p, &[], r#"{"customUserId":"user_1234"}"#);
-    assert_eq!(r.status, 401, "{}", r.body);
+    );
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("CUSTOMAUTH_CALLER_AUTH=gateway"), "{out}");
+    assert!(out.contains("HTTP mode"), "{out}");
 }
 
 #[test]
