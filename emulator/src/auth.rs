@@ -131,7 +131,9 @@ impl Service {
             sub: user.uid.clone(),
             aud: user.env.clone(),
             iat: now_ms / 1000,
-            exp: (now_ms + life) / 1000,
+            // Rounded up: the server never refuses a token before the
+            // client's own clock (now + lifetime) says it has expired.
+            exp: (now_ms + life).div_ceil(1000),
             sid: session.id.clone(),
             scope: if user.anonymous { "anonymous" } else { "user" }.into(),
             project_id: user.env.clone(),
@@ -284,6 +286,9 @@ impl Service {
             .ok_or_else(|| AuthError::SessionEnded("unknown session".into()))?;
         if let Some(reason) = session.end_reason {
             return Err(AuthError::SessionEnded(reason));
+        }
+        if session.expires_ms <= now_ms {
+            return Err(AuthError::AccessTokenExpired);
         }
         let user = self
             .store
