@@ -57,16 +57,11 @@ pub fn is_loopback_origin(origin: &str) -> bool {
             None => rest,
         }
     };
-    host == "localhost"
-        || host.ends_with(".localhost")
-        || host == "127.0.0.1"
+    host == "localhost" || host.ends_with(".localhost") || host == "127.0.0.1"
 }
 
 fn is_port(p: &str) -> bool {
-    p.strip_prefix(':')
-        .unwrap_or(p)
-        .parse::<u16>()
-        .is_ok()
+    p.strip_prefix(':').unwrap_or(p).parse::<u16>().is_ok()
 }
 
 fn allow_origin(headers: &mut HeaderMap, origin: HeaderValue) {
@@ -110,12 +105,10 @@ async fn cors(request: Request, next: Next) -> Response {
     }
     let mut response = next.run(request).await;
     allow_origin(response.headers_mut(), origin);
-    response
-        .headers_mut()
-        .insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("x-tcb-trace, x-request-id"),
-        );
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("x-tcb-trace, x-request-id"),
+    );
     response
 }
 

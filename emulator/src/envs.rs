@@ -141,9 +141,10 @@ impl Environments {
                 path: shown.clone(),
                 message,
             };
-            let credentials = Credentials::from_file(path).map_err(|e| file_error(e.to_string()))?;
-            let signer =
-                TicketSigner::from_credentials(&credentials).map_err(|e| file_error(e.to_string()))?;
+            let credentials =
+                Credentials::from_file(path).map_err(|e| file_error(e.to_string()))?;
+            let signer = TicketSigner::from_credentials(&credentials)
+                .map_err(|e| file_error(e.to_string()))?;
             let env = credentials.env_id().to_owned();
             let key_id = credentials.key_id().to_owned();
             if let Some(first) = files.get(&format!("env:{env}")) {

@@ -215,10 +215,10 @@ fn read_dump(dir: &Path) -> Result<Dump, String> {
     let read = |name: &str| -> Result<String, String> {
         std::fs::read_to_string(dir.join(name)).map_err(|e| format!("{name}: {e}"))
     };
-    let users = serde_json::from_str(&read("users.json")?)
-        .map_err(|e| format!("users.json: {e}"))?;
-    let sessions = serde_json::from_str(&read("sessions.json")?)
-        .map_err(|e| format!("sessions.json: {e}"))?;
+    let users =
+        serde_json::from_str(&read("users.json")?).map_err(|e| format!("users.json: {e}"))?;
+    let sessions =
+        serde_json::from_str(&read("sessions.json")?).map_err(|e| format!("sessions.json: {e}"))?;
     Ok(Dump { users, sessions })
 }
 

@@ -145,7 +145,8 @@ fn user_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
 }
 
 const USER_COLUMNS: &str = "env, uid, custom_user_id, anonymous, created_ms, last_sign_in_ms";
-const SESSION_COLUMNS: &str = "id, env, uid, refresh_token, access_lifetime_ms, expires_ms, created_ms, ended_ms, end_reason";
+const SESSION_COLUMNS: &str =
+    "id, env, uid, refresh_token, access_lifetime_ms, expires_ms, created_ms, ended_ms, end_reason";
 
 fn session_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Session> {
     Ok(Session {
@@ -454,7 +455,9 @@ impl Store {
     pub fn session(&self, id: &str) -> Result<Option<Session>, StoreError> {
         Ok(self
             .conn()
-            .prepare_cached(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1"))?
+            .prepare_cached(&format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1"
+            ))?
             .query_row(params![id], session_from_row)
             .optional()?)
     }
@@ -568,7 +571,9 @@ impl Store {
         let tx = conn.transaction()?;
         for u in &dump.users {
             tx.execute(
-                &format!("INSERT OR REPLACE INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+                &format!(
+                    "INSERT OR REPLACE INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                ),
                 params![
                     u.env,
                     u.uid,
@@ -623,7 +628,14 @@ mod tests {
         assert_eq!(a.uid, b.uid);
         let s1 = store.session(&s1.id).expect("ok").expect("exists");
         assert_eq!(s1.end_reason.as_deref(), Some("replaced"));
-        assert!(store.session(&s2.id).expect("ok").expect("exists").ended_ms.is_none());
+        assert!(
+            store
+                .session(&s2.id)
+                .expect("ok")
+                .expect("exists")
+                .ended_ms
+                .is_none()
+        );
     }
 
     #[test]

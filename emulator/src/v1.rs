@@ -98,7 +98,11 @@ pub async fn handle(
         .seq_id
         .clone()
         .unwrap_or_else(|| crate::tokens::random_hex(8));
-    let env = query.env.clone().or_else(|| params.env.clone()).unwrap_or_default();
+    let env = query
+        .env
+        .clone()
+        .or_else(|| params.env.clone())
+        .unwrap_or_default();
     let action = params.action.clone().unwrap_or_default();
     let sdk = headers
         .get("x-sdk-version")

@@ -226,7 +226,11 @@ impl Emulator {
 
     /// v1 sign-in with `ticket` then an access token: (refresh, access, expire ms).
     pub fn v1_sign_in(&self, env: &str, ticket: &str) -> (String, String, u64) {
-        let r = self.v1(env, "auth.signInWithTicket", json!({"ticket": ticket, "refresh_token": ""}));
+        let r = self.v1(
+            env,
+            "auth.signInWithTicket",
+            json!({"ticket": ticket, "refresh_token": ""}),
+        );
         let refresh = r["refresh_token"]
             .as_str()
             .unwrap_or_else(|| panic!("signed in: {r}"))
@@ -267,7 +271,12 @@ impl Emulator {
             headers.push(("authorization", a.as_str()));
         }
         let body = body.map(|b| b.to_string());
-        request(method, &self.url(path), &headers, body.as_deref().map(str::as_bytes))
+        request(
+            method,
+            &self.url(path),
+            &headers,
+            body.as_deref().map(str::as_bytes),
+        )
     }
 }
 
@@ -305,4 +314,12 @@ pub fn run_to_exit(args: &[String]) -> (Option<i32>, String) {
         std::thread::sleep(Duration::from_millis(10));
     };
     (code, std::fs::read_to_string(&log).unwrap_or_default())
+}
+
+/// Sleeps until the clock reads `ms` (ms since the epoch).
+pub fn sleep_until(ms: u64) {
+    let now = now_ms();
+    if ms > now {
+        std::thread::sleep(Duration::from_millis(ms - now));
+    }
 }
