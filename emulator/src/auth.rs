@@ -298,7 +298,7 @@ impl Service {
     }
 
     /// `linkAndRetrieveDataWithTicket`: the anonymous user of the live
-    /// session `refresh_token` becomes the ticket's custom user, keeping its
+    /// session `refresh_token` (else of `access_token`) becomes the ticket's custom user, keeping its
     /// uid; refused when the customUserId is already registered. Starts a new
     /// session with the ticket's lifetimes.
     ///
@@ -310,11 +310,20 @@ impl Service {
         env: &str,
         anonymous_uuid: &str,
         refresh_token: &str,
+        access_token: &str,
         ticket: &str,
         now_ms: u64,
     ) -> Result<SignedIn, AuthError> {
         let t = self.ticket(env, ticket, now_ms)?;
-        let (user, _) = self.session_of_refresh_token(Some(env), refresh_token, now_ms)?;
+        // js-sdk 1.x and tcb-js-sdk name the anonymous session by its
+        // refresh token; uniCloud's anonymous login has none, only the access
+        // token every v1 call carries.
+        let user = if refresh_token.is_empty() {
+            self.authenticate(Some(env), access_token, now_ms)?.user
+        } else {
+            self.session_of_refresh_token(Some(env), refresh_token, now_ms)?
+                .0
+        };
         if !user.anonymous || (!anonymous_uuid.is_empty() && anonymous_uuid != user.uid) {
             return Err(AuthError::NotAnonymous);
         }

@@ -172,6 +172,7 @@ fn dispatch(
                 env,
                 &s(&p.anonymous_uuid),
                 &s(&p.refresh_token),
+                &s(&p.access_token),
                 &s(&p.ticket),
                 now,
             )?;

@@ -117,12 +117,31 @@ fn credentials(service: &Service, signed: &SignedIn, now: u64) -> Value {
     })
 }
 
-fn env_of(query: &ClientQuery, body: &Body) -> Result<String, AuthError> {
-    query
+/// The env of a call: `?client_id=`, else the body's `client_id`, else the
+/// first label of the host the client meant (`ENV.ap-shanghai.tcb-api...`,
+/// which the uniCloud client calls without a `client_id`; `X-Forwarded-Host`
+/// when a proxy or shim rewrote the host, or `ENV.localhost`) when it names a
+/// configured env.
+fn env_of(
+    service: &Service,
+    query: &ClientQuery,
+    body: &Body,
+    headers: &HeaderMap,
+) -> Result<String, AuthError> {
+    if let Some(id) = query
         .client_id
         .clone()
         .or_else(|| body.client_id.clone())
         .filter(|c| !c.is_empty())
+    {
+        return Ok(id);
+    }
+    ["x-forwarded-host", "host"]
+        .iter()
+        .filter_map(|h| headers.get(*h).and_then(|v| v.to_str().ok()))
+        .filter_map(|host| host.split_once('.').map(|(label, _)| label))
+        .find(|label| service.envs.get(label).is_some())
+        .map(str::to_owned)
         .ok_or_else(|| AuthError::BadRequest("client_id is required".into()))
 }
 
@@ -134,7 +153,7 @@ pub async fn signin_custom(
     body: Bytes,
 ) -> Result<Json<Value>, V2Error> {
     let body = parse_body(&body)?;
-    let env = env_of(&query, &body)?;
+    let env = env_of(&service, &query, &body, &headers)?;
     if body.provider_id.as_deref().is_some_and(|p| p != "custom") {
         return Err(AuthError::BadRequest("provider_id must be custom".into()).into());
     }
@@ -159,7 +178,7 @@ pub async fn signin_anonymously(
     body: Bytes,
 ) -> Result<Json<Value>, V2Error> {
     let body = parse_body(&body)?;
-    let env = env_of(&query, &body)?;
+    let env = env_of(&service, &query, &body, &headers)?;
     let now = customauth::now_ms();
     let signed = service.sign_in_anonymously(&env, None, now)?;
     tracing::info!(env, uid = %signed.user.uid, sdk = sdk(&headers), protocol = "v2", "anonymous sign-in");
@@ -171,10 +190,11 @@ pub async fn signin_anonymously(
 pub async fn token(
     State(service): State<Arc<Service>>,
     Query(query): Query<ClientQuery>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, V2Error> {
     let body = parse_body(&body)?;
-    let env = env_of(&query, &body)?;
+    let env = env_of(&service, &query, &body, &headers)?;
     service.check_env(&env)?;
     if body.grant_type.as_deref() != Some("refresh_token") {
         return Err(AuthError::BadRequest("grant_type must be refresh_token".into()).into());
