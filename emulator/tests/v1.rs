@@ -400,3 +400,30 @@ fn sign_ins_are_logged_without_tokens() {
     let sig = t.rsplit_once('.').expect("sig").1;
     assert!(!logs.contains(sig));
 }
+
+#[test]
+fn linking_without_a_refresh_token_names_the_user_by_access_token() {
+    // uniCloud's anonymous login has no refresh token: the access token
+    // every v1 call carries names the anonymous user.
+    let emu = Emulator::start();
+    let (uuid, _, access) = anonymous(&emu);
+    let r = emu.v1(
+        ENV_A,
+        "auth.linkAndRetrieveDataWithTicket",
+        json!({"ticket": ticket("user_uni_link"), "access_token": access}),
+    );
+    let linked = r["refresh_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{r}"))
+        .to_owned();
+    let (access, _) = emu.v1_access_token(ENV_A, &linked);
+    let data = emu.v1_user(ENV_A, &access)["data"].clone();
+    assert_eq!(data["uid"], uuid.as_str());
+    assert_eq!(data["customUserId"], "user_uni_link");
+    let r = emu.v1(
+        ENV_A,
+        "auth.linkAndRetrieveDataWithTicket",
+        json!({"ticket": ticket("user_uni_link2"), "access_token": "x.y.z"}),
+    );
+    assert_eq!(code(&r), "INVALID_ACCESS_TOKEN", "{r}");
+}

@@ -281,3 +281,33 @@ fn cors_answers_loopback_origins_only() {
     );
     assert_eq!(foreign.header("access-control-allow-origin"), None);
 }
+
+#[test]
+fn env_comes_from_the_meant_host_without_client_id() {
+    let emu = Emulator::start();
+    // uniCloud calls https://ENV.ap-shanghai.tcb-api.tencentcloudapi.com/auth/v1/signin/anonymously
+    // without a client_id; a shim or proxy keeps that host in X-Forwarded-Host.
+    let r = request(
+        "POST",
+        &emu.url("/auth/v1/signin/anonymously"),
+        &[(
+            "x-forwarded-host",
+            "env-b.ap-shanghai.tcb-api.tencentcloudapi.com",
+        )],
+        Some(b"{}"),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let at = r.json()["access_token"].as_str().expect("at").to_owned();
+    assert_eq!(emu.v1_user(ENV_B, &at)["data"]["envId"], ENV_B);
+    let r = request(
+        "POST",
+        &emu.url("/auth/v1/signin/anonymously"),
+        &[(
+            "x-forwarded-host",
+            "env-nope.ap-shanghai.tcb-api.tencentcloudapi.com",
+        )],
+        Some(b"{}"),
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["error"], "invalid_argument");
+}
