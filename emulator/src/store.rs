@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS used_tickets (
     signature TEXT PRIMARY KEY,
     exp_ms INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS used_tickets_exp ON used_tickets (exp_ms);
 ";
 
 /// A user.
@@ -133,6 +134,21 @@ pub struct Store {
     conn: Mutex<Connection>,
 }
 
+/// `execute` through the statement cache.
+fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
+}
+
+/// `query_row` through the statement cache.
+fn row<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(sql)?.query_row(params, f)
+}
+
 fn user_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
         env: row.get(0)?,
@@ -202,11 +218,13 @@ impl Store {
         exp_ms: u64,
         now_ms: u64,
     ) -> Result<(), StoreError> {
-        tx.execute(
+        exec(
+            tx,
             "DELETE FROM used_tickets WHERE exp_ms < ?1",
             params![now_ms.saturating_sub(120_000)],
         )?;
-        let inserted = tx.execute(
+        let inserted = exec(
+            tx,
             "INSERT OR IGNORE INTO used_tickets (signature, exp_ms) VALUES (?1, ?2)",
             params![signature, exp_ms],
         )?;
@@ -234,7 +252,7 @@ impl Store {
             ended_ms: None,
             end_reason: None,
         };
-        tx.execute(
+        exec(tx,
             "INSERT INTO sessions (id, env, uid, refresh_token, access_lifetime_ms, expires_ms, created_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
@@ -257,7 +275,8 @@ impl Store {
         reason: &str,
         now_ms: u64,
     ) -> Result<(), StoreError> {
-        tx.execute(
+        exec(
+            tx,
             "UPDATE sessions SET ended_ms = ?3, end_reason = ?4
              WHERE env = ?1 AND uid = ?2 AND ended_ms IS NULL",
             params![env, uid, now_ms, reason],
@@ -281,13 +300,13 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         Self::consume_ticket(&tx, ticket.0, ticket.1, now_ms)?;
-        let existing = tx
-            .query_row(
-                &format!("SELECT {USER_COLUMNS} FROM users WHERE env = ?1 AND custom_user_id = ?2"),
-                params![env, custom_user_id],
-                user_from_row,
-            )
-            .optional()?;
+        let existing = row(
+            &tx,
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE env = ?1 AND custom_user_id = ?2"),
+            params![env, custom_user_id],
+            user_from_row,
+        )
+        .optional()?;
         let mut user = match existing {
             Some(user) => user,
             None => {
@@ -299,14 +318,16 @@ impl Store {
                     created_ms: now_ms,
                     last_sign_in_ms: None,
                 };
-                tx.execute(
+                exec(
+                    &tx,
                     "INSERT INTO users (env, uid, custom_user_id, anonymous, created_ms) VALUES (?1, ?2, ?3, 0, ?4)",
                     params![user.env, user.uid, user.custom_user_id, user.created_ms],
                 )?;
                 user
             }
         };
-        tx.execute(
+        exec(
+            &tx,
             "UPDATE users SET last_sign_in_ms = ?3 WHERE env = ?1 AND uid = ?2",
             params![env, user.uid, now_ms],
         )?;
@@ -332,15 +353,15 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let existing = match uuid {
-            Some(uuid) => tx
-                .query_row(
-                    &format!(
-                        "SELECT {USER_COLUMNS} FROM users WHERE env = ?1 AND uid = ?2 AND anonymous = 1"
-                    ),
-                    params![env, uuid],
-                    user_from_row,
-                )
-                .optional()?,
+            Some(uuid) => row(
+                &tx,
+                &format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE env = ?1 AND uid = ?2 AND anonymous = 1"
+                ),
+                params![env, uuid],
+                user_from_row,
+            )
+            .optional()?,
             None => None,
         };
         let mut user = match existing {
@@ -354,14 +375,16 @@ impl Store {
                     created_ms: now_ms,
                     last_sign_in_ms: None,
                 };
-                tx.execute(
+                exec(
+                    &tx,
                     "INSERT INTO users (env, uid, anonymous, created_ms) VALUES (?1, ?2, 1, ?3)",
                     params![user.env, user.uid, user.created_ms],
                 )?;
                 user
             }
         };
-        tx.execute(
+        exec(
+            &tx,
             "UPDATE users SET last_sign_in_ms = ?3 WHERE env = ?1 AND uid = ?2",
             params![env, user.uid, now_ms],
         )?;
@@ -391,29 +414,30 @@ impl Store {
     ) -> Result<(User, Option<Session>), StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let mut user = tx
-            .query_row(
-                &format!("SELECT {USER_COLUMNS} FROM users WHERE env = ?1 AND uid = ?2"),
-                params![env, uid],
-                user_from_row,
-            )
-            .optional()?
-            .ok_or(StoreError::NoUser)?;
+        let mut user = row(
+            &tx,
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE env = ?1 AND uid = ?2"),
+            params![env, uid],
+            user_from_row,
+        )
+        .optional()?
+        .ok_or(StoreError::NoUser)?;
         if user.custom_user_id.is_some() {
             return Err(StoreError::AlreadyCustom);
         }
-        let taken: Option<String> = tx
-            .query_row(
-                "SELECT uid FROM users WHERE env = ?1 AND custom_user_id = ?2",
-                params![env, custom_user_id],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let taken: Option<String> = row(
+            &tx,
+            "SELECT uid FROM users WHERE env = ?1 AND custom_user_id = ?2",
+            params![env, custom_user_id],
+            |r| r.get(0),
+        )
+        .optional()?;
         if taken.is_some() {
             return Err(StoreError::CustomUserIdTaken);
         }
         Self::consume_ticket(&tx, ticket.0, ticket.1, now_ms)?;
-        tx.execute(
+        exec(
+            &tx,
             "UPDATE users SET custom_user_id = ?3, anonymous = 0, last_sign_in_ms = ?4 WHERE env = ?1 AND uid = ?2",
             params![env, uid, custom_user_id, now_ms],
         )?;
@@ -535,8 +559,8 @@ impl Store {
     pub fn clear_env(&self, env: &str) -> Result<usize, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        tx.execute("DELETE FROM sessions WHERE env = ?1", params![env])?;
-        let n = tx.execute("DELETE FROM users WHERE env = ?1", params![env])?;
+        exec(&tx, "DELETE FROM sessions WHERE env = ?1", params![env])?;
+        let n = exec(&tx, "DELETE FROM users WHERE env = ?1", params![env])?;
         tx.commit()?;
         Ok(n)
     }
@@ -570,7 +594,8 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         for u in &dump.users {
-            tx.execute(
+            exec(
+                &tx,
                 &format!(
                     "INSERT OR REPLACE INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
                 ),
@@ -585,7 +610,8 @@ impl Store {
             )?;
         }
         for s in &dump.sessions {
-            tx.execute(
+            exec(
+                &tx,
                 &format!(
                     "INSERT OR REPLACE INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
                 ),
