@@ -42,17 +42,26 @@ for _ in $(seq 1 200); do
   sleep 0.05
 done
 rss() { awk '/VmRSS/ {print $2 / 1024 " MB"}' "/proc/$EMU_PID/status"; }
+# The emulator's CPU time (user + system), ms: the machine is shared, so the
+# rate is also given per CPU-second the emulator used.
+TICK=$(getconf CLK_TCK)
+cpu_ms() { awk -v t="$TICK" '{print ($14 + $15) * 1000 / t}' "/proc/$EMU_PID/stat"; }
 sleep 1
 echo "machine: $(nproc) cores, $(uname -sr); store: SQLite (WAL) in --data-dir"
 echo "emulator RSS at idle: $(rss)"
-printf '%8s %8s %8s %10s %9s %9s\n' clients sign-ins errors rate/s p50_ms p99_ms
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%8s %8s %8s %10s %9s %9s %16s\n' clients sign-ins errors rate/s p50_ms p99_ms emu_cpu_ms/signin
 for level in "1 $COUNT_1" "8 $COUNT_8" "64 $COUNT_64"; do
   set -- $level
-  "$CLIENT" "http://127.0.0.1:$PORT" bench-env "$WORK/credentials.json" "$1" "$2" | python3 -c '
+  before=$(cpu_ms)
+  result=$("$CLIENT" "http://127.0.0.1:$PORT" bench-env "$WORK/credentials.json" "$1" "$2")
+  after=$(cpu_ms)
+  python3 -c '
 import json, sys
-r = json.loads(sys.stdin.read())
-print("%8d %8d %8d %10.0f %9.2f %9.2f" % (r["clients"], r["count"], r["errors"], r["rate"], r["p50_ms"], r["p99_ms"]))'
+r = json.loads(sys.argv[1]); cpu = float(sys.argv[3]) - float(sys.argv[2])
+print("%8d %8d %8d %10.0f %9.2f %9.2f %16.3f" % (r["clients"], r["count"], r["errors"], r["rate"], r["p50_ms"], r["p99_ms"], cpu / max(r["count"], 1)))' "$result" "$before" "$after"
 done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "emulator RSS after the load: $(rss)"
 sleep 2
 echo "emulator RSS idle again: $(rss)"

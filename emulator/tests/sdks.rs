@@ -50,7 +50,8 @@ fn locked<T>(name: &str, f: impl FnOnce() -> T) -> T {
 }
 
 fn run_bounded(cmd: &mut Command, within: Duration, what: &str) -> (Option<i32>, String) {
-    let log = temp_dir("cmd").join("out.log");
+    let dir = temp_dir("cmd");
+    let log = dir.join("out.log");
     let out = std::fs::File::create(&log).expect("log");
     let err = out.try_clone().expect("log");
     let mut child = cmd
@@ -71,7 +72,9 @@ fn run_bounded(cmd: &mut Command, within: Duration, what: &str) -> (Option<i32>,
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    (code, std::fs::read_to_string(&log).unwrap_or_default())
+    let out = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    (code, out)
 }
 
 /// `npm ci` from the committed lockfile, once, when `node_modules` is missing.

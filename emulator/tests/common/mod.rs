@@ -284,6 +284,8 @@ impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Credentials, data directory and log: failures print the log.
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -313,7 +315,9 @@ pub fn run_to_exit(args: &[String]) -> (Option<i32>, String) {
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    (code, std::fs::read_to_string(&log).unwrap_or_default())
+    let out = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    (code, out)
 }
 
 /// Sleeps until the clock reads `ms` (ms since the epoch).
