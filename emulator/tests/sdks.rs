@@ -3,7 +3,7 @@
 //! a Node script of `emulator/sdk-tests/` through its public API, with
 //! tickets from the create-ticket binary over HTTP (api-key mode).
 //!
-//! Needs `node` (20 or later) and `npm`; `npm ci` runs from the committed
+//! Plus a headless-browser test (chromium). Needs `node` (20 or later) and `npm`; `npm ci` runs from the committed
 //! lockfile when `node_modules` is missing. create-ticket is built when it is
 //! not next to the emulator binary.
 
@@ -185,4 +185,17 @@ fn js_sdk_2_signs_in() {
 #[test]
 fn uni_cloud_signs_in() {
     run_script("uni-cloud.js");
+}
+
+/// Headless chromium (`/usr/bin/chromium`, Debian's `chromium`; `CHROMIUM`
+/// overrides): a page on another loopback origin loads the js-sdk 1.x and
+/// 2.x bundles and signs in, through CORS and preflights.
+#[test]
+fn browser_page_on_another_origin_signs_in() {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    assert!(
+        Path::new(&chromium).exists(),
+        "{chromium} is missing: apt-get install chromium (or set CHROMIUM)"
+    );
+    run_script("browser.js");
 }
