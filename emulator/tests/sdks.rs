@@ -10,8 +10,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use common::*;
 use customauth::{CustomUserId, TicketOptions, now_ms};
@@ -21,60 +21,6 @@ const API_KEY: &str = "sdk-tests-api-key-0123456789";
 
 fn sdk_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sdk-tests")
-}
-
-/// Runs `f` while holding a lock shared by the test processes (nextest runs
-/// each test in its own process): a directory made atomically.
-fn locked<T>(name: &str, f: impl FnOnce() -> T) -> T {
-    let lock = std::env::temp_dir().join(format!("cloudbase-emulator-{name}.lock"));
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        match std::fs::create_dir(&lock) {
-            Ok(()) => break,
-            Err(_) if Instant::now() < deadline => {
-                // A lock older than 10 minutes was left by a killed run.
-                if std::fs::metadata(&lock)
-                    .and_then(|m| m.modified())
-                    .is_ok_and(|t| t.elapsed().unwrap_or_default() > Duration::from_secs(600))
-                {
-                    let _ = std::fs::remove_dir(&lock);
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            Err(e) => panic!("lock {}: {e}", lock.display()),
-        }
-    }
-    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    let _ = std::fs::remove_dir(&lock);
-    out.unwrap_or_else(|e| std::panic::resume_unwind(e))
-}
-
-fn run_bounded(cmd: &mut Command, within: Duration, what: &str) -> (Option<i32>, String) {
-    let dir = temp_dir("cmd");
-    let log = dir.join("out.log");
-    let out = std::fs::File::create(&log).expect("log");
-    let err = out.try_clone().expect("log");
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {what}: {e} (install Node.js 20+ and npm)"));
-    let deadline = Instant::now() + within;
-    let code = loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            break status.code();
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let out = std::fs::read_to_string(&log).unwrap_or_default();
-    let _ = std::fs::remove_dir_all(&dir);
-    (code, out)
 }
 
 /// `npm ci` from the committed lockfile, once, when `node_modules` is missing.
@@ -95,32 +41,9 @@ fn node_modules() {
     });
 }
 
-/// The create-ticket binary next to the emulator's, built when missing.
-fn create_ticket_bin() -> String {
-    let emulator = Path::new(emulator_bin());
-    let dir = emulator.parent().expect("bin dir");
-    let bin = dir.join("create-ticket");
-    locked("create-ticket", || {
-        if bin.exists() {
-            return;
-        }
-        let target_dir = dir.parent().expect("target dir");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "-p", "create-ticket", "--target-dir"])
-            .arg(target_dir);
-        if dir.file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        let (code, out) = run_bounded(&mut cmd, Duration::from_secs(900), "cargo build");
-        assert_eq!(code, Some(0), "building create-ticket failed:\n{out}");
-    });
-    bin.display().to_string()
-}
-
 fn run_script(script: &str) {
     node_modules();
-    let ticket_bin = create_ticket_bin();
+    let ticket_bin = sibling_bin("create-ticket");
     let emu = Emulator::start();
     let credentials = emu.dir.join("env-a.json").display().to_string();
     let create_ticket = Process::http(

@@ -327,3 +327,81 @@ pub fn sleep_until(ms: u64) {
         std::thread::sleep(Duration::from_millis(ms - now));
     }
 }
+
+/// Runs `f` while holding a lock shared by the test processes (nextest runs
+/// each test in its own process): a directory made atomically.
+pub fn locked<T>(name: &str, f: impl FnOnce() -> T) -> T {
+    let lock = std::env::temp_dir().join(format!("cloudbase-emulator-{name}.lock"));
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        match std::fs::create_dir(&lock) {
+            Ok(()) => break,
+            Err(_) if Instant::now() < deadline => {
+                // A lock older than 10 minutes was left by a killed run.
+                if std::fs::metadata(&lock)
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t.elapsed().unwrap_or_default() > Duration::from_secs(600))
+                {
+                    let _ = std::fs::remove_dir(&lock);
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => panic!("lock {}: {e}", lock.display()),
+        }
+    }
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    let _ = std::fs::remove_dir(&lock);
+    out.unwrap_or_else(|e| std::panic::resume_unwind(e))
+}
+
+pub fn run_bounded(cmd: &mut Command, within: Duration, what: &str) -> (Option<i32>, String) {
+    let dir = temp_dir("cmd");
+    let log = dir.join("out.log");
+    let out = std::fs::File::create(&log).expect("log");
+    let err = out.try_clone().expect("log");
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e} (install Node.js 20+ and npm)"));
+    let deadline = Instant::now() + within;
+    let code = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            break status.code();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    (code, out)
+}
+
+/// A workspace binary next to the emulator's (`create-ticket`,
+/// `get-user-info`), built when missing.
+pub fn sibling_bin(name: &str) -> String {
+    let emulator = Path::new(emulator_bin());
+    let dir = emulator.parent().expect("bin dir");
+    let bin = dir.join(name);
+    locked(name, || {
+        if bin.exists() {
+            return;
+        }
+        let target_dir = dir.parent().expect("target dir");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "-p", name, "--target-dir"])
+            .arg(target_dir);
+        if dir.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        let (code, out) = run_bounded(&mut cmd, Duration::from_secs(900), "cargo build");
+        assert_eq!(code, Some(0), "building {name} failed:\n{out}");
+    });
+    bin.display().to_string()
+}
