@@ -148,10 +148,20 @@ async fn run(args: Args) -> ExitCode {
         Ok(l) => l,
         Err(e) => return fail(format!("cannot listen on {address}: {e}")),
     };
+    let storage = if args.in_memory {
+        "memory".to_owned()
+    } else {
+        args.data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
+            .display()
+            .to_string()
+    };
     tracing::info!(
         url = %issuer,
         envs = ?service.envs.ids().collect::<Vec<_>>(),
-        storage = if args.in_memory { "memory" } else { "sqlite" },
+        storage,
+        jwks = %format!("{issuer}/.well-known/jwks.json"),
         "cloudbase-emulator listening"
     );
     let served = axum::serve(listener, app::router(Arc::clone(&service)))

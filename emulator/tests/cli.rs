@@ -163,3 +163,20 @@ fn admin_page_lists_users_and_delete_clears_an_env() {
         404
     );
 }
+
+#[test]
+fn unreadable_import_and_conflicting_flags_are_refused() {
+    let dir = temp_dir("flags");
+    let (a, _) = credentials_files(&dir);
+    let missing = dir.join("no-such-export").display().to_string();
+    let (code, out) = run_to_exit(&args(&[&a], &["--import", &missing]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("--import") && out.contains("users.json"),
+        "{out}"
+    );
+    let data = dir.join("data").display().to_string();
+    let (code, out) = run_to_exit(&args(&[&a], &["--data-dir", &data]));
+    assert_eq!(code, Some(2), "--data-dir with --in-memory: {out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
