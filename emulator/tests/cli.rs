@@ -48,6 +48,19 @@ fn duplicate_env_is_refused() {
     let (code, out) = run_to_exit(&args(&[&a, &twin], &[]));
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("env env-a is already configured"), "{out}");
+    let same_key = dir.join("same-key.json");
+    std::fs::write(
+        &same_key,
+        customauth_testkit::credentials_json("k2048-pkcs8.pem", KID_A, "env-c"),
+    )
+    .expect("write");
+    let (code, out) = run_to_exit(&args(&[&a, &same_key], &[]));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("private_key_id kid-a is already used"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
