@@ -33,6 +33,7 @@ fn bad_credentials_file_is_refused_by_name() {
     let (code, out) = run_to_exit(&args(&[&missing], &[]));
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("missing.json"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -88,6 +89,7 @@ fn busy_port_is_refused() {
         out.contains(&format!("127.0.0.1:{port}")) && out.contains("in use"),
         "{out}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
