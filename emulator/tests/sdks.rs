@@ -1,0 +1,124 @@
+//! The real client SDKs against the real emulator binary: js-sdk 1.8.4,
+//! tcb-js-sdk 1.10.10, js-sdk 2.32.0 and the uniCloud client, each driven by
+//! a Node script of `emulator/sdk-tests/` through its public API, with
+//! tickets from the create-ticket binary over HTTP (api-key mode).
+//!
+//! Plus a headless-browser test (chromium). Needs `node` (20 or later) and `npm`; `npm ci` runs from the committed
+//! lockfile when `node_modules` is missing. create-ticket is built when it is
+//! not next to the emulator binary.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+use customauth_core::{CustomUserId, TicketOptions, now_ms};
+use customauth_testkit::Process;
+
+const API_KEY: &str = "sdk-tests-api-key-0123456789";
+
+fn sdk_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sdk-tests")
+}
+
+/// `npm ci` from the committed lockfile, once, when `node_modules` is missing.
+fn node_modules() {
+    locked("npm", || {
+        let dir = sdk_dir();
+        if dir.join("node_modules/.package-lock.json").exists() {
+            return;
+        }
+        let (code, out) = run_bounded(
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund", "--ignore-scripts"])
+                .current_dir(&dir),
+            Duration::from_secs(600),
+            "npm ci",
+        );
+        assert_eq!(code, Some(0), "npm ci in {} failed:\n{out}", dir.display());
+    });
+}
+
+fn run_script(script: &str) {
+    node_modules();
+    let ticket_bin = sibling_bin("create-ticket");
+    let emu = Emulator::start();
+    let credentials = emu.dir.join("env-a.json").display().to_string();
+    let create_ticket = Process::http(
+        &ticket_bin,
+        &[
+            ("CUSTOMAUTH_CREDENTIALS_FILE", credentials.as_str()),
+            ("CUSTOMAUTH_CALLER_AUTH", "api-key"),
+            ("CUSTOMAUTH_API_KEYS", API_KEY),
+        ],
+    )
+    .expect("create-ticket starts");
+    // create-ticket signs at the current time only: the expired ticket is
+    // minted here, issued 11 minutes ago.
+    let expired = signer_a()
+        .sign(
+            &CustomUserId::parse("user_expired").expect("uid"),
+            TicketOptions::default(),
+            now_ms() - 11 * 60_000,
+        )
+        .expect("signs")
+        .into_string();
+    let (code, out) = run_bounded(
+        Command::new("node")
+            .arg(script)
+            .current_dir(sdk_dir())
+            .env("EMULATOR_URL", emu.url(""))
+            .env("EMULATOR_ENV", ENV_A)
+            .env("CREATE_TICKET_URL", create_ticket.url("/"))
+            .env("CREATE_TICKET_API_KEY", API_KEY)
+            .env("EXPIRED_TICKET", expired),
+        Duration::from_secs(120),
+        "node",
+    );
+    assert_eq!(
+        code,
+        Some(0),
+        "{script} failed:\n{out}\n--- emulator log ---\n{}",
+        emu.logs()
+    );
+    assert!(out.contains("done "), "{out}");
+    // Every sign-in went through the emulator, and no token reached its log.
+    let logs = emu.logs();
+    assert!(logs.contains("sign-in with ticket"), "{logs}");
+    assert!(!logs.contains("/@@/"), "a ticket reached the emulator log");
+}
+
+#[test]
+fn js_sdk_1_signs_in() {
+    run_script("js-sdk-v1.js");
+}
+
+#[test]
+fn tcb_js_sdk_signs_in() {
+    run_script("tcb-js-sdk.js");
+}
+
+#[test]
+fn js_sdk_2_signs_in() {
+    run_script("js-sdk-v2.js");
+}
+
+#[test]
+fn uni_cloud_signs_in() {
+    run_script("uni-cloud.js");
+}
+
+/// Headless chromium (`/usr/bin/chromium`, Debian's `chromium`; `CHROMIUM`
+/// overrides): a page on another loopback origin loads the js-sdk 1.x and
+/// 2.x bundles and signs in, through CORS and preflights.
+#[test]
+fn browser_page_on_another_origin_signs_in() {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    assert!(
+        Path::new(&chromium).exists(),
+        "{chromium} is missing: apt-get install chromium (or set CHROMIUM)"
+    );
+    run_script("browser.js");
+}
