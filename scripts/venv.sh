@@ -19,22 +19,26 @@ command -v "$PYTHON" >/dev/null || {
   exit 2
 }
 
+mkdir -p "$(dirname "$VENV")"
 make_venv() { "$PYTHON" -m venv --clear "$VENV" >"$VENV.log" 2>&1; }
 
 if ! "$VENV/bin/python" -c 'import sys' 2>/dev/null; then
   echo "venv.sh: creating $VENV with $(command -v "$PYTHON") ($("$PYTHON" --version 2>&1))"
   if ! make_venv; then
-    # Debian/Ubuntu: ensurepip (and so venv) lives in python3-venv / python3.X-venv.
+    # Debian/Ubuntu: ensurepip (and so venv) lives in python3-venv, which pulls in
+    # python3.X-venv for the default python3; another python3.X needs its own package.
     version=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-    packages=(python3-venv "python$version-venv")
     if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
-      echo "venv.sh: $PYTHON cannot create a virtualenv; installing ${packages[*]} with apt-get"
+      echo "venv.sh: $PYTHON cannot create a virtualenv; installing python3-venv with apt-get"
       apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}"
-      make_venv || { cat "$VENV.log" >&2; exit 1; }
+      # --no-upgrade: install what is missing, upgrade nothing already there.
+      apt_install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-upgrade "$@"; }
+      apt_install python3-venv && make_venv ||
+        { apt_install "python$version-venv" && make_venv; } ||
+        { cat "$VENV.log" >&2; exit 1; }
     else
       cat "$VENV.log" >&2
-      echo "venv.sh: $PYTHON cannot create a virtualenv; run: sudo apt-get install ${packages[*]}" >&2
+      echo "venv.sh: $PYTHON cannot create a virtualenv; run: sudo apt-get install python3-venv (or python$version-venv)" >&2
       exit 1
     fi
   fi
