@@ -54,7 +54,8 @@ PY
 done
 
 echo "run-local.sh: building the $RUN_PROFILE binaries (the first release build takes several minutes; RUN_PROFILE=debug is quicker)"
-cargo build "${profile[@]}" -p customauth-cli -p create-ticket -p get-user-info -p get-client-ip
+# The same build as `make test` (`--workspace --bins`), so that one build serves both.
+cargo build "${profile[@]}" --workspace --bins
 BIN=${CARGO_TARGET_DIR:-target}/$RUN_PROFILE
 
 mkdir -p "$DEV" && chmod 700 "$DEV"
