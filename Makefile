@@ -81,7 +81,7 @@ invoke:
 
 .dev/credentials.json:
 	@mkdir -p .dev && chmod 700 .dev
-	$(CARGO) run -q --release -p customauth-cli -- keygen --env dev-env --key-id dev-key --out $@
+	$(CARGO) run --release -p customauth-cli -- keygen --env dev-env --key-id dev-key --out $@
 
 ## deploy: AWS SAM (sam build uses cargo-lambda; see README)
 deploy:
