@@ -1,13 +1,24 @@
 # customauth: `make run` runs the service locally, `make test` runs every test.
 SHELL := /bin/bash
 CARGO ?= cargo
-PYTHON ?= python3
 FUNCTIONS := create-ticket get-user-info get-client-ip
 WATCH_PORT ?= 9000
+CARGO_DENY_VERSION := 0.20.2
 
-.PHONY: run test deps lint audit fmt build watch invoke deploy bench load first-request clean-dev emulator bench-emulator
+# The Python tools (requirements-dev.txt) live in a project virtualenv, never in the system
+# Python (Debian's refuses `pip install`: externally-managed-environment). HOST_PYTHON only
+# creates it; every recipe below finds the venv's python3, pytest, cfn-lint, schemathesis and
+# moto first on the PATH, and the Rust test kit runs moto with CUSTOMAUTH_TEST_PYTHON.
+VENV := $(CURDIR)/.venv
+HOST_PYTHON ?= $(shell command -v python3)
+PYTHON := $(VENV)/bin/python
+export PATH := $(VENV)/bin:$(PATH)
+export CUSTOMAUTH_TEST_PYTHON := $(PYTHON)
+
+.PHONY: run test deps venv cargo-deny fetch lint pytest audit fmt build watch invoke deploy bench load first-request clean-dev clean-venv emulator bench-emulator
 
 ## run: the three functions on 127.0.0.1:9001-9003 with generated dev credentials, API key and JWT secret
+## (PORT_CREATE, PORT_USER, PORT_IP move them; RUN_PROFILE=debug builds faster)
 run:
 	scripts/run-local.sh
 
@@ -17,13 +28,29 @@ test: deps lint
 	scripts/schemathesis.sh
 	$(CARGO) nextest run --workspace --all-targets --no-fail-fast
 	$(CARGO) test --workspace --doc
+	$(MAKE) --no-print-directory pytest
 
-## deps: the Python tools the tests use (moto for Secrets Manager/SSM, cfn-lint)
-deps:
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	@command -v cargo-deny >/dev/null 2>&1 || $(CARGO) install --locked cargo-deny --version 0.20.2
+## pytest: tests/python (template.yaml per caller-auth mode, scripts/run-local.sh); needs the debug binaries
+pytest: venv
+	$(PYTHON) -m pytest -q tests/python
 
-lint:
+## deps: everything a fresh machine lacks: .venv, cargo-deny, every platform's crates (for cargo deny --offline)
+deps: venv cargo-deny fetch
+
+venv: $(VENV)/.requirements
+
+$(VENV)/.requirements: requirements-dev.txt scripts/venv.sh
+	scripts/venv.sh $(VENV) requirements-dev.txt $(HOST_PYTHON)
+	@touch $@
+
+cargo-deny:
+	@$(CARGO) deny --version 2>/dev/null | grep -qx 'cargo-deny $(CARGO_DENY_VERSION)' \
+	  || $(CARGO) install --locked cargo-deny --version $(CARGO_DENY_VERSION)
+
+fetch:
+	$(CARGO) fetch --locked
+
+lint: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy -p create-ticket --no-default-features -- -D warnings
@@ -32,7 +59,7 @@ lint:
 	$(CARGO) deny --offline check licenses bans sources
 
 ## audit: RustSec advisories (needs the network; RUSTSEC-2023-0071 is documented in deny.toml)
-audit:
+audit: cargo-deny
 	$(CARGO) deny check advisories
 
 fmt:
@@ -56,7 +83,7 @@ invoke:
 
 .dev/credentials.json:
 	@mkdir -p .dev && chmod 700 .dev
-	$(CARGO) run -q --release -p customauth-cli -- keygen --env dev-env --key-id dev-key --out $@
+	$(CARGO) run --release -p customauth-cli -- keygen --env dev-env --key-id dev-key --out $@
 
 ## deploy: AWS SAM (sam build uses cargo-lambda; see README)
 deploy:
@@ -86,3 +113,7 @@ bench-emulator:
 
 clean-dev:
 	rm -rf .dev
+
+## clean-venv: remove the Python tools (make deps makes them again)
+clean-venv:
+	rm -rf $(VENV)
