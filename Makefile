@@ -15,7 +15,7 @@ PYTHON := $(VENV)/bin/python
 export PATH := $(VENV)/bin:$(PATH)
 export CUSTOMAUTH_TEST_PYTHON := $(PYTHON)
 
-.PHONY: run test deps venv cargo-deny fetch lint pytest audit fmt build watch invoke deploy bench load first-request clean-dev clean-venv emulator bench-emulator
+.PHONY: run test deps venv cargo-deny fetch node-deps chromium lint pytest audit fmt build watch invoke deploy bench load first-request clean-dev clean-venv emulator bench-emulator
 
 ## run: the three functions on 127.0.0.1:9001-9003 with generated dev credentials, API key and JWT secret
 ## (PORT_CREATE, PORT_USER, PORT_IP move them; RUN_PROFILE=debug builds faster)
@@ -34,8 +34,20 @@ test: deps lint
 pytest: venv
 	$(PYTHON) -m pytest -q tests/python
 
-## deps: everything a fresh machine lacks: .venv, cargo-deny, every platform's crates (for cargo deny --offline)
-deps: venv cargo-deny fetch
+## deps: everything a fresh machine lacks: .venv, cargo-deny, every platform's crates (for cargo deny --offline),
+## the npm packages of the browser and SDK tests, Debian's chromium
+deps: venv cargo-deny fetch node-deps chromium
+
+node-deps: tests/browser/node_modules/.package-lock.json emulator/sdk-tests/node_modules/.package-lock.json
+
+%/node_modules/.package-lock.json: %/package-lock.json
+	npm ci --prefix $* --no-audit --no-fund
+
+## chromium: Debian's headless browser for the CORS and emulator browser tests (apt-get, as root)
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] \
+	  && { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } \
+	  || { echo "make chromium: run as root, or: sudo apt-get install chromium" >&2; exit 2; }; }
 
 venv: $(VENV)/.requirements
 
