@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# make run: the three functions on this machine, in HTTP mode, with dev secrets.
-#   createTicket  http://$HOST:$PORT_CREATE  (default 9001; api-key mode: a generated dev key)
-#   getUserInfo   http://$HOST:$PORT_USER    (default 9002; jwt mode: a generated HS256 dev secret)
-#   getClientIP   http://$HOST:$PORT_IP      (default 9003)
+# make run: the whole login loop on this machine: the three functions in HTTP mode with dev
+# secrets, and the local CloudBase sign-in emulator.
+#   createTicket  http://$HOST:$PORT_CREATE    (default 9001; api-key mode: a generated dev key)
+#   getUserInfo   http://$HOST:$PORT_USER      (default 9002; jwt mode: the emulator's access tokens,
+#                                               checked with its JWKS, issuer and audience)
+#   getClientIP   http://$HOST:$PORT_IP        (default 9003)
+#   emulator      http://$HOST:$PORT_EMULATOR  (default 9100; env dev-env, state in $DEV_DIR)
 # HOST defaults to 127.0.0.1. RUN_PROFILE=debug uses a debug build (faster to build, slower to
 # sign) instead of release. Other CUSTOMAUTH_* variables in the environment reach the functions
 # (e.g. CUSTOMAUTH_TRUSTED_PROXIES).
-# Secrets live in $DEV_DIR (default .dev/, mode 0700, git-ignored). Ctrl-C stops all three.
+# Secrets live in $DEV_DIR (default .dev/, mode 0700, git-ignored). Ctrl-C stops all four.
 # Exit status: 0 after Ctrl-C; 2 when a port is taken or a setting is wrong (before anything is
 # built or started); 1 when a function does not start or stops by itself.
 set -euo pipefail
@@ -17,6 +20,7 @@ HOST=${HOST:-127.0.0.1}
 PORT_CREATE=${PORT_CREATE:-9001}
 PORT_USER=${PORT_USER:-9002}
 PORT_IP=${PORT_IP:-9003}
+PORT_EMULATOR=${PORT_EMULATOR:-9100}
 RUN_PROFILE=${RUN_PROFILE:-release}
 PYTHON=${PYTHON:-python3}
 
@@ -31,7 +35,7 @@ command -v "$PYTHON" >/dev/null || fail "$PYTHON not found (it makes the dev tok
 
 # Ports first, before minutes of building: each must be a number, distinct, and free on HOST.
 declare -A seen=()
-for var in PORT_CREATE PORT_USER PORT_IP; do
+for var in PORT_CREATE PORT_USER PORT_IP PORT_EMULATOR; do
   port=${!var}
   [[ $port =~ ^[0-9]+$ ]] && ((port >= 1 && port <= 65535)) || fail "$var=$port is not a port number"
   [[ -z ${seen[$port]:-} ]] || fail "$var and ${seen[$port]} are both $port; give each function its own port"
@@ -62,21 +66,7 @@ mkdir -p "$DEV" && chmod 700 "$DEV"
 [[ -f $DEV/credentials.json ]] || "$BIN/customauth" keygen --env dev-env --key-id dev-key --out "$DEV/credentials.json"
 umask 077
 [[ -f $DEV/api-key ]] || od -An -N24 -tx1 /dev/urandom | tr -d ' \n' > "$DEV/api-key"
-[[ -f $DEV/jwt-secret ]] || od -An -N32 -tx1 /dev/urandom | tr -d ' \n' > "$DEV/jwt-secret"
 API_KEY=$(cat "$DEV/api-key")
-JWT_SECRET=$(cat "$DEV/jwt-secret")
-
-# A dev bearer token for getUserInfo: HS256, sub dev_user_1, valid one hour.
-DEV_JWT=$("$PYTHON" - "$JWT_SECRET" <<'PY'
-import base64, hashlib, hmac, json, sys, time
-b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-body = b64(json.dumps({"sub": "dev_user_1", "exp": int(time.time()) + 3600}).encode())
-sig = hmac.new(sys.argv[1].encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
-print(f"{head}.{body}.{b64(sig)}")
-PY
-)
-
 names=() vars=() ports=() pids=()
 cleanup() {
   trap - EXIT INT TERM
@@ -87,44 +77,61 @@ cleanup() {
 trap cleanup EXIT
 trap 'cleanup; exit 0' INT TERM
 
-start() { # name, port variable, then VAR=value settings
+start() { # name, port variable, then VAR=value settings (or, for the emulator, its flags)
   local name=$1 var=$2
   shift 2
-  env "$@" HOST="$HOST" PORT="${!var}" "$BIN/$name" &
+  if [[ $name == cloudbase-emulator ]]; then
+    "$BIN/$name" "$@" &
+  else
+    env "$@" HOST="$HOST" PORT="${!var}" "$BIN/$name" &
+  fi
   names+=("$name") vars+=("$var") ports+=("${!var}") pids+=($!)
 }
-start create-ticket PORT_CREATE CUSTOMAUTH_CREDENTIALS_FILE="$DEV/credentials.json" \
-  CUSTOMAUTH_CALLER_AUTH=api-key CUSTOMAUTH_API_KEYS="$API_KEY"
-start get-user-info PORT_USER CUSTOMAUTH_CALLER_AUTH=jwt CUSTOMAUTH_JWT_SECRET="$JWT_SECRET"
-start get-client-ip PORT_IP
-
-# Each must answer on its port within 10 s; one that exits or stays silent stops the others.
-for i in "${!pids[@]}"; do
-  up=
+wait_for() { # index into the arrays: it must answer on its port within 10 s
+  local i=$1 up= status=running
   for _ in $(seq 200); do
     kill -0 "${pids[$i]}" 2>/dev/null || break
     if (exec 3<>"/dev/tcp/$HOST/${ports[$i]}") 2>/dev/null; then up=1; break; fi
     sleep 0.05
   done
-  if [[ -z $up ]]; then
-    status=running
-    kill -0 "${pids[$i]}" 2>/dev/null || { wait "${pids[$i]}" && status=0 || status=$?; }
-    echo "run-local.sh: ${names[$i]} did not start on $HOST:${ports[$i]} (${vars[$i]}; exit status: $status); its message is above" >&2
-    cleanup
-    exit 1
-  fi
-done
+  [[ -n $up ]] && return 0
+  kill -0 "${pids[$i]}" 2>/dev/null || { wait "${pids[$i]}" && status=0 || status=$?; }
+  echo "run-local.sh: ${names[$i]} did not start on $HOST:${ports[$i]} (${vars[$i]}; exit status: $status); its message is above" >&2
+  cleanup
+  exit 1
+}
 
+EMULATOR=http://$HOST:$PORT_EMULATOR
+start cloudbase-emulator PORT_EMULATOR --credentials "$DEV/credentials.json" --host "$HOST" \
+  --port "$PORT_EMULATOR" --data-dir "$DEV/cloudbase-emulator"
+wait_for 0
+# getUserInfo trusts the emulator's access tokens: its JWKS, its issuer, the env as audience.
+JWKS=$("$PYTHON" -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
+  "$EMULATOR/.well-known/jwks.json")
+start create-ticket PORT_CREATE CUSTOMAUTH_CREDENTIALS_FILE="$DEV/credentials.json" \
+  CUSTOMAUTH_CALLER_AUTH=api-key CUSTOMAUTH_API_KEYS="$API_KEY"
+start get-user-info PORT_USER CUSTOMAUTH_CALLER_AUTH=jwt CUSTOMAUTH_JWT_JWKS="$JWKS" \
+  CUSTOMAUTH_JWT_ISSUER="$EMULATOR" CUSTOMAUTH_JWT_AUDIENCE=dev-env CUSTOMAUTH_USER_ID_CLAIM=custom_user_id
+start get-client-ip PORT_IP
+for i in 1 2 3; do wait_for "$i"; done
+
+J='import json, sys; print(json.load(sys.stdin)[sys.argv[1]])'
 cat <<MSG
 
-customauth is running (dev credentials: $DEV/credentials.json, env dev-env). Try:
+customauth is running, with the CloudBase sign-in emulator (dev credentials: $DEV/credentials.json,
+env dev-env; the emulator's users and sessions: $EMULATOR/). The whole login loop, to paste:
 
-  curl -s -X POST http://$HOST:$PORT_CREATE/createTicket -H 'X-Api-Key: $API_KEY' -H 'Content-Type: application/json' -d '{"customUserId":"dev_user_1"}'
-  curl -s http://$HOST:$PORT_USER/getUserInfo -H 'Authorization: Bearer $DEV_JWT'
+  # 1. Your backend asks createTicket for a ticket (api-key mode).
+  TICKET=\$(curl -s -X POST http://$HOST:$PORT_CREATE/createTicket -H 'X-Api-Key: $API_KEY' -H 'Content-Type: application/json' -d '{"customUserId":"dev_user_1"}' | $PYTHON -c '$J' ticket)
+  # 2. The app signs in with it at CloudBase (here the emulator, as js-sdk 1.x does), then gets an access token.
+  REFRESH=\$(curl -s -X POST '$EMULATOR/web?env=dev-env' -H 'Content-Type: application/json' -d "{\\"action\\":\\"auth.signInWithTicket\\",\\"env\\":\\"dev-env\\",\\"ticket\\":\\"\$TICKET\\",\\"refresh_token\\":\\"\\"}" | $PYTHON -c '$J' refresh_token)
+  ACCESS=\$(curl -s -X POST '$EMULATOR/web?env=dev-env' -H 'Content-Type: application/json' -d "{\\"action\\":\\"auth.fetchAccessTokenWithRefreshToken\\",\\"env\\":\\"dev-env\\",\\"refresh_token\\":\\"\$REFRESH\\"}" | $PYTHON -c '$J' access_token)
+  # 3. Any backend learns who is calling from that access token: getUserInfo (jwt mode, the emulator's JWKS).
+  curl -s http://$HOST:$PORT_USER/getUserInfo -H "Authorization: Bearer \$ACCESS"
   curl -s http://$HOST:$PORT_IP/getClientIP
 
-Check a ticket: $BIN/customauth verify --credentials $DEV/credentials.json TICKET
-Ctrl-C stops all three.
+Check a ticket: $BIN/customauth verify --credentials $DEV/credentials.json "\$TICKET"
+Ctrl-C stops all four.
 MSG
 
 # Until Ctrl-C, or until one of them stops by itself (then the others are stopped too).
