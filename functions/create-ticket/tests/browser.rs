@@ -64,7 +64,9 @@ fn a_page_on_an_allowed_origin_gets_a_ticket_and_another_origin_is_blocked() {
 
     let blocked = &results[&format!("http://127.0.0.1:{other}")];
     assert!(
-        blocked["error"].as_str().is_some_and(|e| e.contains("Failed to fetch")),
+        blocked["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("Failed to fetch")),
         "the browser must block the other origin: {results}"
     );
     assert!(blocked.get("ticket").is_none(), "{results}");

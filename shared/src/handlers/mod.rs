@@ -13,7 +13,7 @@ pub use create_ticket::{CreateTicket, VAR_API_KEYS_SECRET_ID};
 pub use get_client_ip::GetClientIp;
 pub use get_user_info::GetUserInfo;
 
-use crate::client_ip::VAR_TRUSTED_PROXIES;
+use crate::client_ip::{VAR_FORWARDED_HEADER, VAR_TRUSTED_PROXIES};
 use crate::cors::VAR_CORS_ALLOWED_ORIGINS;
 use crate::credentials::{
     VAR_ENV, VAR_FILE, VAR_INLINE, VAR_SECRET_ID, VAR_SPLIT_ENV_ID, VAR_SPLIT_KEY,
@@ -100,11 +100,17 @@ const LIMITS: &[Variable] = &[
     ),
 ];
 
-/// The client-IP variable.
-const CLIENT_IP: &[Variable] = &[(
-    VAR_TRUSTED_PROXIES,
-    "CIDRs whose X-Forwarded-For/Forwarded is believed",
-)];
+/// The client-IP variables.
+const CLIENT_IP: &[Variable] = &[
+    (
+        VAR_TRUSTED_PROXIES,
+        "CIDRs whose forwarding header is believed (never everyone)",
+    ),
+    (
+        VAR_FORWARDED_HEADER,
+        "the one header they write: x-forwarded-for (default) or forwarded",
+    ),
+];
 
 /// How and where the function serves and logs.
 const SERVER: &[Variable] = &[
