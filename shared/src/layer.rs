@@ -192,11 +192,13 @@ mod tests {
     use crate::identity::Caller;
 
     const SECRET: &str = "an-hs256-secret-of-at-least-32-bytes!!";
+    const AUDIENCE: &str = "customauth-layer-test";
 
     fn jwt_layer() -> IdentityLayer {
         IdentityLayer::from_env(&env(&[
             ("CUSTOMAUTH_CALLER_AUTH", "jwt"),
             ("CUSTOMAUTH_JWT_SECRET", SECRET),
+            ("CUSTOMAUTH_JWT_AUDIENCE", AUDIENCE),
         ]))
         .expect("jwt mode")
     }
@@ -205,7 +207,7 @@ mod tests {
         let exp = crate::now_ms() / 1000 + 600;
         let token = jsonwebtoken::encode(
             &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-            &serde_json::json!({"sub": sub, "exp": exp}),
+            &serde_json::json!({"sub": sub, "aud": AUDIENCE, "exp": exp}),
             &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
         )
         .expect("encodes");

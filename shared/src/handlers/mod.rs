@@ -21,8 +21,9 @@ use crate::credentials::{
 };
 use crate::function::Variable;
 use crate::identity::{
-    VAR_ALLOW_INSECURE_NONE, VAR_API_KEYS, VAR_CALLER_AUTH, VAR_JWT_AUDIENCE, VAR_JWT_ISSUER,
-    VAR_JWT_JWKS, VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET, VAR_USER_ID_CLAIM,
+    VAR_ALLOW_INSECURE_NONE, VAR_API_KEYS, VAR_CALLER_AUTH, VAR_JWT_ALLOW_ANY_AUDIENCE,
+    VAR_JWT_AUDIENCE, VAR_JWT_ISSUER, VAR_JWT_JWKS, VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET,
+    VAR_USER_ID_CLAIM,
 };
 use crate::server::{VAR_HOST, VAR_PORT, VAR_RUNTIME_API};
 use crate::ticket::{VAR_MAX_EXPIRE_MS, VAR_MAX_REFRESH_MS};
@@ -72,10 +73,17 @@ const CALLER_AUTH: &[Variable] = &[
         "jwt mode: PEM public key (RS256 or ES256)",
     ),
     (VAR_JWT_JWKS, "jwt mode: JWKS document"),
-    (VAR_JWT_ISSUER, "jwt mode: accepted issuers"),
+    (
+        VAR_JWT_ISSUER,
+        "jwt mode: accepted issuers (comma-separated)",
+    ),
     (
         VAR_JWT_AUDIENCE,
         "jwt mode: accepted audiences (comma-separated)",
+    ),
+    (
+        VAR_JWT_ALLOW_ANY_AUDIENCE,
+        "jwt mode: 1 to start with neither issuer nor audience",
     ),
 ];
 
