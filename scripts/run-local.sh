@@ -23,12 +23,13 @@ umask 077
 API_KEY=$(cat "$DEV/api-key")
 JWT_SECRET=$(cat "$DEV/jwt-secret")
 
-# A dev bearer token for getUserInfo: HS256, sub dev_user_1, valid one hour.
+# A dev bearer token for getUserInfo: HS256, sub dev_user_1, aud customauth-dev, valid one hour.
 DEV_JWT=$(python3 - "$JWT_SECRET" <<'PY'
 import base64, hashlib, hmac, json, sys, time
 b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-body = b64(json.dumps({"sub": "dev_user_1", "exp": int(time.time()) + 3600}).encode())
+body = b64(json.dumps({"sub": "dev_user_1", "aud": "customauth-dev",
+                       "exp": int(time.time()) + 3600}).encode())
 sig = hmac.new(sys.argv[1].encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
 print(f"{head}.{body}.{b64(sig)}")
 PY
@@ -40,7 +41,8 @@ trap cleanup EXIT INT TERM
 
 CUSTOMAUTH_CREDENTIALS_FILE=$DEV/credentials.json CUSTOMAUTH_CALLER_AUTH=api-key \
   CUSTOMAUTH_API_KEYS=$API_KEY PORT=$PORT_CREATE "$BIN/create-ticket" & pids+=($!)
-CUSTOMAUTH_CALLER_AUTH=jwt CUSTOMAUTH_JWT_SECRET=$JWT_SECRET PORT=$PORT_USER "$BIN/get-user-info" & pids+=($!)
+CUSTOMAUTH_CALLER_AUTH=jwt CUSTOMAUTH_JWT_SECRET=$JWT_SECRET CUSTOMAUTH_JWT_AUDIENCE=customauth-dev \
+  PORT=$PORT_USER "$BIN/get-user-info" & pids+=($!)
 PORT=$PORT_IP "$BIN/get-client-ip" & pids+=($!)
 
 for port in $PORT_CREATE $PORT_USER $PORT_IP; do
