@@ -274,6 +274,30 @@ fn gateway_mode_outside_a_gateway_is_401() {
 }
 
 #[test]
+fn weak_api_keys_refuse_to_start_naming_the_entry_not_the_key() {
+    let creds = credentials_json("k2048-pkcs8.pem", KID, ENV_ID);
+    for weak in [
+        "aaaaaaaaaaaaaaaaaaaaaaaa",
+        "1234567812345678",
+        "0123456789abcde0",
+    ] {
+        let keys = format!("{API_KEY},{weak}");
+        let (code, out) = refuses_to_start(
+            BIN,
+            &[
+                ("CUSTOMAUTH_CREDENTIALS", &creds),
+                ("CUSTOMAUTH_CALLER_AUTH", "api-key"),
+                ("CUSTOMAUTH_API_KEYS", &keys),
+            ],
+        );
+        assert_eq!(code, Some(2), "{weak}: {out}");
+        assert!(out.contains("CUSTOMAUTH_API_KEYS"), "{out}");
+        assert!(out.contains("entry 2"), "{out}");
+        assert!(!out.contains(weak) && !out.contains(API_KEY), "{out}");
+    }
+}
+
+#[test]
 fn none_mode_only_with_explicit_allowance() {
     let creds = credentials_json("k2048-pkcs8.pem", KID, ENV_ID);
     let (code, out) = refuses_to_start(
@@ -566,6 +590,8 @@ fn help_and_version_print_and_exit_without_serving() {
         "CUSTOMAUTH_API_KEYS_SECRET_ID",
         "CUSTOMAUTH_MAX_REFRESH_MS",
         "CUSTOMAUTH_TRUSTED_PROXIES",
+        "CUSTOMAUTH_FORWARDED_HEADER",
+        "CUSTOMAUTH_JWT_ALLOW_ANY_AUDIENCE",
         "PORT",
     ] {
         assert!(text.contains(var), "--help does not list {var}: {text}");

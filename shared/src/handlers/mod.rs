@@ -91,7 +91,7 @@ const CALLER_AUTH: &[Variable] = &[
 const API_KEYS: &[Variable] = &[
     (
         VAR_API_KEYS,
-        "api-key mode: comma-separated keys (16 characters or more)",
+        "api-key mode: comma-separated keys (16+ characters, 8+ different, 64+ bits)",
     ),
     (
         VAR_API_KEYS_SECRET_ID,

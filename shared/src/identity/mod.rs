@@ -81,7 +81,9 @@ use self::jwt::JwtVerifier;
 use crate::config::ConfigError;
 use crate::env::var;
 
-pub use self::api_key::{MIN_API_KEY_CHARS, VAR_API_KEYS};
+pub use self::api_key::{
+    MIN_API_KEY_BITS, MIN_API_KEY_CHARS, MIN_API_KEY_DISTINCT_CHARS, VAR_API_KEYS,
+};
 pub use self::caller::{AuthError, Caller, UserInfo, VerifiedUser};
 pub use self::headers::MAX_CREDENTIAL_BYTES;
 pub use self::jwt::{
@@ -221,9 +223,11 @@ impl CallerAuth {
     ///   PEM that is not an RSA (≥ 2048-bit) or EC P-256 public key, or a
     ///   JWKS without a usable signing key;
     /// - api-key mode: [`ConfigError::Missing`] without
-    ///   `CUSTOMAUTH_API_KEYS`, [`ConfigError::Invalid`] for an empty entry
-    ///   or a key shorter than 16 characters (the message gives the entry's
-    ///   position, never the key).
+    ///   `CUSTOMAUTH_API_KEYS`, [`ConfigError::Invalid`] for an empty entry,
+    ///   a key shorter than 16 characters, or a weak one (fewer than 8
+    ///   different characters, or under 64 bits estimated as length ×
+    ///   log2(different characters)); the message gives the entry's
+    ///   position, never the key.
     pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mode = CallerAuthMode::from_env(env)?;
         let user_id_claim = var(env, VAR_USER_ID_CLAIM)
