@@ -273,6 +273,53 @@ fn gateway_mode_outside_a_gateway_is_401() {
     assert_eq!(r.status, 401, "{}", r.body);
 }
 
+/// A field of the wrong type is named (our name, never the value); an
+/// unknown key is refused without being quoted.
+#[test]
+fn a_mistyped_field_is_named_and_an_unknown_key_is_not_echoed() {
+    let p = api_key_process(&[]);
+    let key = [("x-api-key", API_KEY)];
+    for (body, field, value) in [
+        (
+            r#"{"customUserId":"user_1234","refresh":"3600000"}"#,
+            "refresh",
+            "3600000",
+        ),
+        (
+            r#"{"customUserId":"user_1234","expire":[1893456000000]}"#,
+            "expire",
+            "1893456000000",
+        ),
+        (r#"{"customUserId":12345678}"#, "customUserId", "12345678"),
+        (
+            r#"{"customUserId":"user_1234","refresh":null}"#,
+            "refresh",
+            "null",
+        ),
+    ] {
+        let r = post(&p, &key, body);
+        assert_eq!(r.status, 400, "{body}: {}", r.body);
+        let v = r.json();
+        assert_eq!(v["code"], "INVALID_REQUEST", "{body}");
+        let message = v["message"].as_str().expect("message");
+        assert!(
+            message.contains(&format!("field \"{field}\" has the wrong type")),
+            "{body}: {message}"
+        );
+        assert!(!message.contains(value), "{body}: {message}");
+    }
+    let r = post(
+        &p,
+        &key,
+        r#"{"customUserId":"user_1234","unknown-SECRET-0123":1}"#,
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(
+        r.json()["message"],
+        "unknown field; the allowed fields are customUserId, refresh, expire"
+    );
+}
+
 #[test]
 fn weak_api_keys_refuse_to_start_naming_the_entry_not_the_key() {
     let creds = credentials_json("k2048-pkcs8.pem", KID, ENV_ID);
