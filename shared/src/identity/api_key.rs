@@ -25,8 +25,8 @@ pub const MIN_API_KEY_CHARS: usize = 16;
 /// Fewest different characters an API key may be made of.
 pub const MIN_API_KEY_DISTINCT_CHARS: usize = 8;
 /// Least estimated strength of an API key, in bits: length × log2(number of
-/// different characters). 16 random hex digits fall just short (at most 64,
-/// and only if all 16 digits occur); 32 are about 128.
+/// different characters). 16 random hex digits reach it only when all 16
+/// digits occur, so most fall short; 32 are about 128.
 pub const MIN_API_KEY_BITS: f64 = 64.0;
 
 /// SHA-256 digests of the accepted keys; the keys themselves are not kept.
