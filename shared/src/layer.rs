@@ -21,7 +21,7 @@
 //!
 //! # async fn run() -> Result<(), Error> {
 //! // Once, at cold start: CUSTOMAUTH_CALLER_AUTH and its mode's variables,
-//! // CUSTOMAUTH_TRUSTED_PROXIES.
+//! // CUSTOMAUTH_TRUSTED_PROXIES and CUSTOMAUTH_FORWARDED_HEADER.
 //! let identity = IdentityLayer::from_env(&|k: &str| std::env::var(k).ok())?;
 //! let handler = service_fn(|req: Request| async move {
 //!     // Only reached with a verified caller: the layer answered 401 otherwise.
@@ -81,8 +81,9 @@ impl IdentityLayer {
         }
     }
 
-    /// Reads `CUSTOMAUTH_CALLER_AUTH` (with its mode's variables) and
-    /// `CUSTOMAUTH_TRUSTED_PROXIES`, once; requires a caller.
+    /// Reads `CUSTOMAUTH_CALLER_AUTH` (with its mode's variables),
+    /// `CUSTOMAUTH_TRUSTED_PROXIES` and `CUSTOMAUTH_FORWARDED_HEADER`, once;
+    /// requires a caller.
     ///
     /// # Errors
     /// As [`CallerAuth::from_env`] and [`TrustedProxies::from_env`].
