@@ -20,7 +20,7 @@ def b64(b):
 
 def dev_jwt():
     head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    body = b64(json.dumps({"sub": "bench_user", "exp": int(time.time()) + 3600}).encode())
+    body = b64(json.dumps({"sub": "bench_user", "aud": "bench", "exp": int(time.time()) + 3600}).encode())
     sig = hmac.new(JWT_SECRET.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
     return f"{head}.{body}.{b64(sig)}"
 
@@ -42,7 +42,7 @@ def cases():
            + b"\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: "
            + str(len(body)).encode() + b"\r\n\r\n" + body)
     yield ("get-user-info",
-           {"CUSTOMAUTH_CALLER_AUTH": "jwt", "CUSTOMAUTH_JWT_SECRET": JWT_SECRET},
+           {"CUSTOMAUTH_CALLER_AUTH": "jwt", "CUSTOMAUTH_JWT_SECRET": JWT_SECRET, "CUSTOMAUTH_JWT_AUDIENCE": "bench"},
            b"GET /getUserInfo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + dev_jwt().encode()
            + b"\r\nConnection: close\r\n\r\n")
     yield ("get-client-ip", {}, b"GET /getClientIP HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")

@@ -48,13 +48,13 @@ print(json.dumps({"private_key_id": "schemathesis-key", "private_key": open(sys.
                   "env_id": "schemathesis-env"}))' tests/fixtures/keys/k2048-pkcs8.pem)
 API_KEY=$("$PYTHON" -c 'import secrets; print(secrets.token_hex(24))')
 JWT_SECRET=$("$PYTHON" -c 'import secrets; print(secrets.token_hex(32))')
-# HS256, identity claim sub, valid for an hour.
+# HS256, identity claim sub, audience schemathesis, valid for an hour.
 JWT=$("$PYTHON" - "$JWT_SECRET" <<'PY'
 import base64, hashlib, hmac, json, sys, time
 b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
 claims = {"sub": "schemathesis_user", "openId": "o-schemathesis", "appId": "a-schemathesis",
-          "exp": int(time.time()) + 3600}
+          "aud": "schemathesis", "exp": int(time.time()) + 3600}
 body = b64(json.dumps(claims).encode())
 sig = hmac.new(sys.argv[1].encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
 print(f"{head}.{body}.{b64(sig)}")
@@ -74,7 +74,8 @@ start() { # name port env...
 }
 start create-ticket "$PORT_CREATE" CUSTOMAUTH_CREDENTIALS="$CREDENTIALS" \
   CUSTOMAUTH_CALLER_AUTH=api-key CUSTOMAUTH_API_KEYS="$API_KEY"
-start get-user-info "$PORT_USER" CUSTOMAUTH_CALLER_AUTH=jwt CUSTOMAUTH_JWT_SECRET="$JWT_SECRET"
+start get-user-info "$PORT_USER" CUSTOMAUTH_CALLER_AUTH=jwt CUSTOMAUTH_JWT_SECRET="$JWT_SECRET" \
+  CUSTOMAUTH_JWT_AUDIENCE=schemathesis
 start get-client-ip "$PORT_IP"
 
 i=0

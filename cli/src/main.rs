@@ -56,20 +56,20 @@ enum Command {
         /// Credentials JSON file; defaults to the functions' environment variables.
         #[arg(long)]
         credentials: Option<PathBuf>,
-        /// The customUserId.
-        #[arg(long)]
+        /// The customUserId (may start with `-`: `--uid -abc`).
+        #[arg(long, allow_hyphen_values = true)]
         uid: String,
         /// Login-state refresh interval in ms (default 3600000).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         refresh: Option<u64>,
         /// Login-state expiry in ms since the epoch (default now + 7 days).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         expire: Option<u64>,
         /// Fix the clock (ms since the epoch) for reproducible tickets.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         now: Option<u64>,
         /// How many tickets to print (for load tests and benchmarks).
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = 1, allow_hyphen_values = true)]
         count: u64,
     },
     /// Check a ticket (key id, signature, env, expiry) and print its claims as JSON.
@@ -78,7 +78,7 @@ enum Command {
         #[arg(long)]
         credentials: Option<PathBuf>,
         /// The clock (ms since the epoch); defaults to now.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         now: Option<u64>,
         /// The ticket, or - to read it from standard input.
         ticket: String,

@@ -148,6 +148,67 @@ fn bad_uid_exits_2_with_a_message() {
     assert!(stderr(&out).contains("customUserId"));
 }
 
+/// Option values that start with `-` are values, not flags: a customUserId
+/// may start with `-`, and a negative number is a bad value (exit 2), not an
+/// unknown flag.
+#[test]
+fn values_starting_with_a_hyphen_are_values() {
+    let dir = tempdir("hyphen");
+    let v = &vectors()[0];
+    let creds = credentials_for(&dir, v);
+    let creds = creds.to_str().expect("utf-8");
+    let now = v.now.to_string();
+    let out = run(&[
+        "mint",
+        "--credentials",
+        creds,
+        "--now",
+        &now,
+        "--uid",
+        "-abc",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ticket = stdout(&out);
+    let out = run(&[
+        "verify",
+        "--credentials",
+        creds,
+        "--now",
+        &now,
+        ticket.trim(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let claims: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(claims["uid"], "-abc");
+
+    for (flag, value) in [
+        ("--refresh", "-1"),
+        ("--expire", "-1"),
+        ("--now", "-5"),
+        ("--count", "-1"),
+    ] {
+        let out = run(&[
+            "mint",
+            "--credentials",
+            creds,
+            "--uid",
+            "user_1234",
+            flag,
+            value,
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{flag} {value}: {}",
+            stderr(&out)
+        );
+        let err = stderr(&out);
+        assert!(err.contains(&format!("invalid value '{value}'")), "{err}");
+        assert!(err.contains(flag), "{err}");
+        assert!(stdout(&out).is_empty());
+    }
+}
+
 #[test]
 fn missing_credentials_exit_2_naming_the_variables() {
     let out = run(&["mint", "--uid", "user_1234"]);

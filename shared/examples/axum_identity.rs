@@ -3,7 +3,7 @@
 //! caller the layer answers 401 itself.
 //!
 //! `HOST=127.0.0.1 PORT=3000 CUSTOMAUTH_CALLER_AUTH=jwt CUSTOMAUTH_JWT_SECRET=...
-//! cargo run -p customauth --example axum_identity`. Driven over real HTTP by
+//! CUSTOMAUTH_JWT_AUDIENCE=... cargo run -p customauth --example axum_identity`. Driven over real HTTP by
 //! `shared/tests/examples.rs`.
 
 use std::net::SocketAddr;

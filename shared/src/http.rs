@@ -14,7 +14,7 @@ use lambda_http::{Body, Request, RequestExt as _};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::json::describe_json_error;
+use crate::json::describe_json_error_in;
 
 use crate::identity::AuthError;
 use crate::ticket::{InvalidOptions, TicketError};
@@ -333,11 +333,14 @@ where
 /// Decodes a JSON request body strictly into `T`: at most
 /// [`MAX_BODY_BYTES`], `Content-Type` JSON when there is a body, UTF-8, and
 /// whatever `T` refuses (use `deny_unknown_fields`: serde refuses duplicate
-/// keys of a struct). An empty body decodes as `{}`.
+/// keys of a struct). An empty body decodes as `{}`. `T` is a flat struct
+/// (no map fields): a field with the wrong type is then named by its key,
+/// which only one of `T`'s own field names can be.
 ///
 /// # Errors
 /// [`ApiError::PayloadTooLarge`], [`ApiError::UnsupportedMediaType`] or a
-/// 400 `INVALID_REQUEST` whose message does not quote the input.
+/// 400 `INVALID_REQUEST` whose message quotes nothing of the input but a
+/// field name of `T` ([`describe_json_error_in`]).
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     let bytes: &[u8] = match req.body() {
         Body::Empty => b"",
@@ -364,8 +367,22 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
             "request body must be a JSON object",
         ));
     }
-    serde_json::from_str(text)
-        .map_err(|e| ApiError::bad_request("INVALID_REQUEST", describe_json_error(&e)))
+    let refused = |e: &serde_json::Error, field: Option<&str>| {
+        ApiError::bad_request("INVALID_REQUEST", describe_json_error_in(e, field))
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        // A key reached as a value's path passed `T`'s field check (an
+        // unknown key fails before its value is read, and is never named).
+        let field = match e.path().iter().collect::<Vec<_>>().as_slice() {
+            [serde_path_to_error::Segment::Map { key }] => Some(key.as_str()),
+            _ => None,
+        };
+        refused(e.inner(), field)
+    })?;
+    // As serde_json::from_str: nothing but whitespace after the value.
+    de.end().map_err(|e| refused(&e, None))?;
+    Ok(value)
 }
 
 fn is_json_content_type(value: Option<&HeaderValue>) -> bool {
@@ -455,8 +472,11 @@ mod tests {
     fn duplicate_unknown_and_mistyped_fields_are_400_without_echo() {
         for (body, expect) in [
             (r#"{"a":1,"a":2}"#, "duplicate field \"a\""),
-            (r#"{"secret-ish":1}"#, "unknown field \"secret-ish\""),
-            (r#"{"a":"SECRETVALUE"}"#, "wrong type"),
+            (
+                r#"{"SECRETVALUE":1}"#,
+                "unknown field; the allowed fields are a",
+            ),
+            (r#"{"a":"SECRETVALUE"}"#, "field \"a\" has the wrong type"),
             (r#"{"a":1.5}"#, "wrong type"),
             (r#"{"a":-1}"#, "wrong type"),
             (r#"{"a":99999999999999999999999}"#, "wrong type"),
@@ -467,6 +487,8 @@ mod tests {
             ("1", "must be a JSON object"),
             ("null", "must be a JSON object"),
             ("[1,2", "JSON"),
+            (r#"{"a":1} x"#, "not valid JSON"),
+            (r#"{"a":1}{}"#, "not valid JSON"),
         ] {
             let err =
                 json_body::<Sample>(&post(Some("application/json"), Body::from(body))).unwrap_err();

@@ -21,7 +21,7 @@
 //!
 //! # async fn run() -> Result<(), Error> {
 //! // Once, at cold start: CUSTOMAUTH_CALLER_AUTH and its mode's variables,
-//! // CUSTOMAUTH_TRUSTED_PROXIES.
+//! // CUSTOMAUTH_TRUSTED_PROXIES and CUSTOMAUTH_FORWARDED_HEADER.
 //! let identity = IdentityLayer::from_env(&|k: &str| std::env::var(k).ok())?;
 //! let handler = service_fn(|req: Request| async move {
 //!     // Only reached with a verified caller: the layer answered 401 otherwise.
@@ -81,8 +81,9 @@ impl IdentityLayer {
         }
     }
 
-    /// Reads `CUSTOMAUTH_CALLER_AUTH` (with its mode's variables) and
-    /// `CUSTOMAUTH_TRUSTED_PROXIES`, once; requires a caller.
+    /// Reads `CUSTOMAUTH_CALLER_AUTH` (with its mode's variables),
+    /// `CUSTOMAUTH_TRUSTED_PROXIES` and `CUSTOMAUTH_FORWARDED_HEADER`, once;
+    /// requires a caller.
     ///
     /// # Errors
     /// As [`CallerAuth::from_env`] and [`TrustedProxies::from_env`].
@@ -192,11 +193,13 @@ mod tests {
     use crate::identity::Caller;
 
     const SECRET: &str = "an-hs256-secret-of-at-least-32-bytes!!";
+    const AUDIENCE: &str = "customauth-layer-test";
 
     fn jwt_layer() -> IdentityLayer {
         IdentityLayer::from_env(&env(&[
             ("CUSTOMAUTH_CALLER_AUTH", "jwt"),
             ("CUSTOMAUTH_JWT_SECRET", SECRET),
+            ("CUSTOMAUTH_JWT_AUDIENCE", AUDIENCE),
         ]))
         .expect("jwt mode")
     }
@@ -205,7 +208,7 @@ mod tests {
         let exp = crate::now_ms() / 1000 + 600;
         let token = jsonwebtoken::encode(
             &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-            &serde_json::json!({"sub": sub, "exp": exp}),
+            &serde_json::json!({"sub": sub, "aud": AUDIENCE, "exp": exp}),
             &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
         )
         .expect("encodes");

@@ -6,12 +6,13 @@ use customauth_testkit::fixtures::events;
 use customauth_testkit::{Process, RuntimeApi, example, free_port, lambda_env, request};
 
 const SECRET: &str = "an-hs256-secret-of-at-least-32-bytes!!";
+const AUDIENCE: &str = "customauth-examples";
 
 fn token(sub: &str) -> String {
     let exp = customauth::now_ms() / 1000 + 600;
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &serde_json::json!({"sub": sub, "exp": exp}),
+        &serde_json::json!({"sub": sub, "aud": AUDIENCE, "exp": exp}),
         &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
     )
     .expect("encodes")
@@ -55,6 +56,7 @@ fn axum_example_sees_the_bearer_identity_and_the_layer_answers_401() {
         &[
             ("CUSTOMAUTH_CALLER_AUTH", "jwt"),
             ("CUSTOMAUTH_JWT_SECRET", SECRET),
+            ("CUSTOMAUTH_JWT_AUDIENCE", AUDIENCE),
         ],
     )
     .expect("starts");

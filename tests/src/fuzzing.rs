@@ -28,8 +28,8 @@ use customauth::function::service;
 use customauth::handlers::{CreateTicket, GetClientIp, GetUserInfo};
 use customauth::http::INVALID_BODY_MARKER;
 use customauth::identity::{
-    CallerAuth, VAR_CALLER_AUTH, VAR_JWT_AUDIENCE, VAR_JWT_ISSUER, VAR_JWT_JWKS,
-    VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET,
+    CallerAuth, VAR_CALLER_AUTH, VAR_JWT_ALLOW_ANY_AUDIENCE, VAR_JWT_AUDIENCE, VAR_JWT_ISSUER,
+    VAR_JWT_JWKS, VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET,
 };
 use customauth::key::{KeyError, MIN_BITS, SigningKey};
 use customauth::server::http::DEFAULT_BODY_TIMEOUT;
@@ -357,11 +357,19 @@ static JWT_AUTHS: LazyLock<[(&str, CallerAuth); 3]> = LazyLock::new(|| {
         ),
         (
             "RS256 PEM",
-            auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_PUBLIC_KEY, K2048_PUBLIC)]),
+            auth(&[
+                (VAR_CALLER_AUTH, "jwt"),
+                (VAR_JWT_PUBLIC_KEY, K2048_PUBLIC),
+                (VAR_JWT_ALLOW_ANY_AUDIENCE, "1"),
+            ]),
         ),
         (
             "JWKS",
-            auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_JWKS, JWKS)]),
+            auth(&[
+                (VAR_CALLER_AUTH, "jwt"),
+                (VAR_JWT_JWKS, JWKS),
+                (VAR_JWT_ALLOW_ANY_AUDIENCE, "1"),
+            ]),
         ),
     ]
 });

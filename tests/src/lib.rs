@@ -7,11 +7,13 @@
 //! | [`fixtures`]    | SDK vectors, test keys, API Gateway/ALB events, as constants  |
 //! | [`process`]     | [`Process`]: a binary with a clean environment on a free port |
 //! | [`client`]      | [`request`]: one real HTTP request, every status returned     |
+//! | [`echo`]        | a secret in every input slot, echoed in no body and no log    |
 //! | [`runtime_api`] | [`RuntimeApi`]: drive a function's Lambda mode                 |
 //! | [`moto`]        | [`MotoServer`]: a real AWS-compatible endpoint                |
 //! | [`fuzzing`]     | the bodies of the cargo-fuzz targets, replayed on stable      |
 
 pub mod client;
+pub mod echo;
 pub mod fixtures;
 pub mod fuzzing;
 pub mod moto;

@@ -273,6 +273,77 @@ fn gateway_mode_outside_lambda_refuses_to_start() {
     assert!(out.contains("HTTP mode"), "{out}");
 }
 
+/// A field of the wrong type is named (our name, never the value); an
+/// unknown key is refused without being quoted.
+#[test]
+fn a_mistyped_field_is_named_and_an_unknown_key_is_not_echoed() {
+    let p = api_key_process(&[]);
+    let key = [("x-api-key", API_KEY)];
+    for (body, field, value) in [
+        (
+            r#"{"customUserId":"user_1234","refresh":"3600000"}"#,
+            "refresh",
+            "3600000",
+        ),
+        (
+            r#"{"customUserId":"user_1234","expire":[1893456000000]}"#,
+            "expire",
+            "1893456000000",
+        ),
+        (r#"{"customUserId":12345678}"#, "customUserId", "12345678"),
+        (
+            r#"{"customUserId":"user_1234","refresh":null}"#,
+            "refresh",
+            "null",
+        ),
+    ] {
+        let r = post(&p, &key, body);
+        assert_eq!(r.status, 400, "{body}: {}", r.body);
+        let v = r.json();
+        assert_eq!(v["code"], "INVALID_REQUEST", "{body}");
+        let message = v["message"].as_str().expect("message");
+        assert!(
+            message.contains(&format!("field \"{field}\" has the wrong type")),
+            "{body}: {message}"
+        );
+        assert!(!message.contains(value), "{body}: {message}");
+    }
+    let r = post(
+        &p,
+        &key,
+        r#"{"customUserId":"user_1234","unknown-SECRET-0123":1}"#,
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(
+        r.json()["message"],
+        "unknown field; the allowed fields are customUserId, refresh, expire"
+    );
+}
+
+#[test]
+fn weak_api_keys_refuse_to_start_naming_the_entry_not_the_key() {
+    let creds = credentials_json("k2048-pkcs8.pem", KID, ENV_ID);
+    for weak in [
+        "aaaaaaaaaaaaaaaaaaaaaaaa",
+        "1234567812345678",
+        "0123456789abcde0",
+    ] {
+        let keys = format!("{API_KEY},{weak}");
+        let (code, out) = refuses_to_start(
+            BIN,
+            &[
+                ("CUSTOMAUTH_CREDENTIALS", &creds),
+                ("CUSTOMAUTH_CALLER_AUTH", "api-key"),
+                ("CUSTOMAUTH_API_KEYS", &keys),
+            ],
+        );
+        assert_eq!(code, Some(2), "{weak}: {out}");
+        assert!(out.contains("CUSTOMAUTH_API_KEYS"), "{out}");
+        assert!(out.contains("entry 2"), "{out}");
+        assert!(!out.contains(weak) && !out.contains(API_KEY), "{out}");
+    }
+}
+
 #[test]
 fn none_mode_only_with_explicit_allowance() {
     let creds = credentials_json("k2048-pkcs8.pem", KID, ENV_ID);
@@ -566,6 +637,8 @@ fn help_and_version_print_and_exit_without_serving() {
         "CUSTOMAUTH_API_KEYS_SECRET_ID",
         "CUSTOMAUTH_MAX_REFRESH_MS",
         "CUSTOMAUTH_TRUSTED_PROXIES",
+        "CUSTOMAUTH_FORWARDED_HEADER",
+        "CUSTOMAUTH_JWT_ALLOW_ANY_AUDIENCE",
         "PORT",
     ] {
         assert!(text.contains(var), "--help does not list {var}: {text}");

@@ -31,6 +31,51 @@ fn http_mode_reports_the_peer_and_believes_only_trusted_proxies() {
     assert_eq!(r.json()["ip"], "198.51.100.9");
 }
 
+/// One forwarding header, chosen with CUSTOMAUTH_FORWARDED_HEADER: a client
+/// that sends the other one cannot choose its address.
+#[test]
+fn http_mode_reads_only_the_chosen_forwarding_header() {
+    let both = [
+        ("x-forwarded-for", "6.6.6.6"),
+        ("forwarded", "for=198.51.100.9"),
+    ];
+    // Default: X-Forwarded-For; a Forwarded header is the client's.
+    let p = Process::http(BIN, &[("CUSTOMAUTH_TRUSTED_PROXIES", "127.0.0.1")]).expect("starts");
+    let r = request("GET", &p.url("/"), &both, None);
+    assert_eq!(r.json()["ip"], "6.6.6.6");
+    let r = request("GET", &p.url("/"), &both[1..], None);
+    assert_eq!(r.json()["ip"], "127.0.0.1");
+
+    // forwarded: the proxy writes Forwarded and passes the client's
+    // X-Forwarded-For through.
+    let p = Process::http(
+        BIN,
+        &[
+            ("CUSTOMAUTH_TRUSTED_PROXIES", "127.0.0.1"),
+            ("CUSTOMAUTH_FORWARDED_HEADER", "forwarded"),
+        ],
+    )
+    .expect("starts");
+    let r = request("GET", &p.url("/"), &both, None);
+    assert_eq!(r.json()["ip"], "198.51.100.9");
+    let r = request("GET", &p.url("/"), &both[..1], None);
+    assert_eq!(r.json()["ip"], "127.0.0.1");
+}
+
+#[test]
+fn trust_settings_that_fail_open_refuse_to_start() {
+    for (var, value) in [
+        ("CUSTOMAUTH_FORWARDED_HEADER", "x-real-ip"),
+        ("CUSTOMAUTH_TRUSTED_PROXIES", "0.0.0.0/0"),
+        ("CUSTOMAUTH_TRUSTED_PROXIES", "10.0.0.0/8, ::/0"),
+        ("CUSTOMAUTH_TRUSTED_PROXIES", "::ffff:0.0.0.0/96"),
+    ] {
+        let (code, out) = customauth_testkit::refuses_to_start(BIN, &[(var, value)]);
+        assert_eq!(code, Some(2), "{var}={value}: {out}");
+        assert!(out.contains(var), "{var}={value}: {out}");
+    }
+}
+
 #[test]
 fn lambda_mode_reads_the_gateway_source_ip() {
     let api = RuntimeApi::start();

@@ -6,6 +6,7 @@ use customauth_testkit::{
 
 const BIN: &str = env!("CARGO_BIN_EXE_get-user-info");
 const SECRET: &str = "an-hs256-secret-of-at-least-32-bytes!!";
+const AUDIENCE: &str = "customauth-e2e";
 
 fn token(sub: &str) -> String {
     let exp = std::time::SystemTime::now()
@@ -15,7 +16,7 @@ fn token(sub: &str) -> String {
         + 600;
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &serde_json::json!({"sub": sub, "exp": exp}),
+        &serde_json::json!({"sub": sub, "aud": AUDIENCE, "exp": exp}),
         &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
     )
     .expect("encodes")
@@ -28,6 +29,7 @@ fn jwt_caller_gets_the_sdk_shape_and_others_401() {
         &[
             ("CUSTOMAUTH_CALLER_AUTH", "jwt"),
             ("CUSTOMAUTH_JWT_SECRET", SECRET),
+            ("CUSTOMAUTH_JWT_AUDIENCE", AUDIENCE),
         ],
     )
     .expect("starts");
@@ -65,6 +67,90 @@ fn jwt_caller_gets_the_sdk_shape_and_others_401() {
     }
     let r = request("PATCH", &p.url("/"), &[], None);
     assert_eq!(r.status, 405);
+}
+
+fn token_with(claims: serde_json::Value) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .expect("encodes")
+}
+
+/// Without an issuer or an audience to check, any token minted with the key
+/// for any service would do: refused unless allowed, and then a warning.
+#[test]
+fn jwt_mode_without_issuer_or_audience_starts_only_when_allowed() {
+    let jwt = [
+        ("CUSTOMAUTH_CALLER_AUTH", "jwt"),
+        ("CUSTOMAUTH_JWT_SECRET", SECRET),
+    ];
+    for allow in [None, Some("0"), Some("true")] {
+        let mut env = jwt.to_vec();
+        env.extend(allow.map(|a| ("CUSTOMAUTH_JWT_ALLOW_ANY_AUDIENCE", a)));
+        let (code, out) = refuses_to_start(BIN, &env);
+        assert_eq!(code, Some(2), "{allow:?}: {out}");
+        for var in [
+            "CUSTOMAUTH_JWT_AUDIENCE",
+            "CUSTOMAUTH_JWT_ISSUER",
+            "CUSTOMAUTH_JWT_ALLOW_ANY_AUDIENCE",
+        ] {
+            assert!(out.contains(var), "{allow:?}: {out}");
+        }
+        assert!(!out.contains(SECRET), "{out}");
+    }
+
+    let mut env = jwt.to_vec();
+    env.push(("CUSTOMAUTH_JWT_ALLOW_ANY_AUDIENCE", "1"));
+    let mut p = Process::http(BIN, &env).expect("starts");
+    let bearer = format!("Bearer {}", token("user_42_x"));
+    let r = request("GET", &p.url("/"), &[("authorization", &bearer)], None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (code, logs) = p.finish();
+    assert_eq!(code, Some(0), "{logs}");
+    let warning = logs
+        .lines()
+        .find(|l| l.contains("CUSTOMAUTH_JWT_ALLOW_ANY_AUDIENCE=1"))
+        .unwrap_or_else(|| panic!("no warning: {logs}"));
+    assert!(warning.contains("WARN"), "{warning}");
+}
+
+/// CUSTOMAUTH_JWT_ISSUER is a comma-separated list, and `iss` counts only as
+/// a JSON string.
+#[test]
+fn issuer_list_and_string_only_iss() {
+    let p = Process::http(
+        BIN,
+        &[
+            ("CUSTOMAUTH_CALLER_AUTH", "jwt"),
+            ("CUSTOMAUTH_JWT_SECRET", SECRET),
+            (
+                "CUSTOMAUTH_JWT_ISSUER",
+                "https://a.example/, https://b.example/",
+            ),
+        ],
+    )
+    .expect("starts");
+    let exp = customauth::now_ms() / 1000 + 600;
+    let get = |iss: serde_json::Value| {
+        let token = token_with(serde_json::json!({"sub": "user_42_x", "iss": iss, "exp": exp}));
+        let bearer = format!("Bearer {token}");
+        request("GET", &p.url("/"), &[("authorization", &bearer)], None)
+    };
+    for iss in ["https://a.example/", "https://b.example/"] {
+        let r = get(serde_json::json!(iss));
+        assert_eq!(r.status, 200, "{iss}: {}", r.body);
+    }
+    for iss in [
+        serde_json::json!("https://c.example/"),
+        serde_json::json!("https://a.example/, https://b.example/"),
+        serde_json::json!(["https://a.example/"]),
+        serde_json::json!(["https://a.example/", "https://b.example/"]),
+    ] {
+        let r = get(iss.clone());
+        assert_eq!(r.status, 401, "{iss}: {}", r.body);
+    }
 }
 
 #[test]
@@ -111,6 +197,7 @@ fn trace_logs_hold_no_bearer_token_or_secret() {
         &[
             ("CUSTOMAUTH_CALLER_AUTH", "jwt"),
             ("CUSTOMAUTH_JWT_SECRET", SECRET),
+            ("CUSTOMAUTH_JWT_AUDIENCE", AUDIENCE),
             ("RUST_LOG", "trace"),
         ],
     )

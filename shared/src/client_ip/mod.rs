@@ -12,8 +12,13 @@
 //!   walk goes left while the hop is a [`TrustedProxies`] member;
 //! - HTTP mode (no Lambda request context): the TCP peer, which the server
 //!   attaches as a [`PeerAddr`] extension. If the peer is trusted, the walk
-//!   goes left through `X-Forwarded-For` (every header line, comma lists), or,
-//!   without that header, through the RFC 7239 `Forwarded` `for=` parameters.
+//!   goes left through the one forwarding header chosen with
+//!   `CUSTOMAUTH_FORWARDED_HEADER` ([`ForwardedHeader`]): `X-Forwarded-For`
+//!   (the default; every header line, comma lists) or the RFC 7239
+//!   `Forwarded` `for=` parameters. The other header is never read, so a
+//!   client cannot choose its address by sending the header our proxies do
+//!   not write. Behind ALB the walk left of ALB's own entry follows the same
+//!   choice.
 //!
 //! The client is the rightmost hop that is not a trusted proxy. A hop that is
 //! not an IP address (`unknown`, `_hidden`, garbage) ends the walk at the last
@@ -21,10 +26,10 @@
 //! vouch for. The walk looks at no more than [`MAX_HOPS`] hops and
 //! [`MAX_HEADER_BYTES`] bytes, counted from the right.
 
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
 
-use ipnet::{IpNet, Ipv4Net};
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use lambda_http::http::{Extensions, HeaderMap, Request};
 use lambda_http::request::RequestContext;
 
@@ -33,6 +38,10 @@ use crate::env::var;
 
 /// The variable listing the trusted proxies.
 pub const VAR_TRUSTED_PROXIES: &str = "CUSTOMAUTH_TRUSTED_PROXIES";
+
+/// The variable naming the one forwarding header the trusted proxies write:
+/// `x-forwarded-for` (the default) or `forwarded`.
+pub const VAR_FORWARDED_HEADER: &str = "CUSTOMAUTH_FORWARDED_HEADER";
 
 /// Most forwarding hops looked at, counted from the right.
 pub const MAX_HOPS: usize = 64;
@@ -50,14 +59,72 @@ const MAX_HOP_LEN: usize = 100;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PeerAddr(pub SocketAddr);
 
-/// Proxies whose forwarding headers are believed.
+/// The forwarding header the trusted proxies write, from
+/// `CUSTOMAUTH_FORWARDED_HEADER`. Only this one is read: there is no
+/// fallback to the other.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum ForwardedHeader {
+    /// `x-forwarded-for`: comma-separated addresses. The default.
+    #[default]
+    XForwardedFor,
+    /// `forwarded`: RFC 7239 elements, whose `for=` parameters are read.
+    Forwarded,
+}
+
+impl ForwardedHeader {
+    /// The header's name, lower case, as `CUSTOMAUTH_FORWARDED_HEADER` spells
+    /// it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::XForwardedFor => "x-forwarded-for",
+            Self::Forwarded => "forwarded",
+        }
+    }
+
+    /// Reads `CUSTOMAUTH_FORWARDED_HEADER` through `env`; unset or blank is
+    /// `x-forwarded-for`.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the variable for any other value.
+    pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        var(env, VAR_FORWARDED_HEADER).map_or(Ok(Self::default()), |v| v.parse())
+    }
+}
+
+impl FromStr for ForwardedHeader {
+    type Err = ConfigError;
+
+    /// Parses `x-forwarded-for` or `forwarded` (ASCII case and surrounding
+    /// whitespace ignored).
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming `CUSTOMAUTH_FORWARDED_HEADER` for any
+    /// other value.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        [Self::XForwardedFor, Self::Forwarded]
+            .into_iter()
+            .find(|h| h.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| ConfigError::Invalid {
+                var: VAR_FORWARDED_HEADER,
+                reason: format!(
+                    "{:?} is not one of x-forwarded-for, forwarded",
+                    truncate(s, 32)
+                ),
+            })
+    }
+}
+
+/// Proxies whose forwarding header is believed, and which header that is.
 ///
 /// Read from `CUSTOMAUTH_TRUSTED_PROXIES`: comma-separated CIDRs or bare
-/// addresses, IPv4 or IPv6 (`10.0.0.0/8, 2001:db8::/32, 192.0.2.1`).
-/// Defaults to trusting nobody.
+/// addresses, IPv4 or IPv6 (`10.0.0.0/8, 2001:db8::/32, 192.0.2.1`), and
+/// `CUSTOMAUTH_FORWARDED_HEADER` ([`ForwardedHeader`]). Defaults to trusting
+/// nobody, and to `X-Forwarded-For`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrustedProxies {
     nets: Vec<IpNet>,
+    header: ForwardedHeader,
 }
 
 impl TrustedProxies {
@@ -67,17 +134,29 @@ impl TrustedProxies {
         Self::default()
     }
 
-    /// Reads `CUSTOMAUTH_TRUSTED_PROXIES` through `env`; unset or blank
-    /// trusts nobody.
+    /// Reads `CUSTOMAUTH_TRUSTED_PROXIES` (unset or blank trusts nobody) and
+    /// `CUSTOMAUTH_FORWARDED_HEADER` through `env`.
     ///
     /// # Errors
-    /// [`ConfigError::Invalid`] naming the variable and the first entry that
-    /// is neither an IP address nor a CIDR.
+    /// Those of [`TrustedProxies::parse`] and [`ForwardedHeader::from_env`].
     pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        match var(env, VAR_TRUSTED_PROXIES) {
-            Some(list) => Self::parse(&list),
-            None => Ok(Self::none()),
-        }
+        let header = ForwardedHeader::from_env(env)?;
+        let proxies = match var(env, VAR_TRUSTED_PROXIES) {
+            Some(list) => Self::parse(&list)?,
+            None => Self::none(),
+        };
+        Ok(proxies.with_header(header))
+    }
+
+    /// The same proxies, believed in `header` only.
+    #[must_use]
+    pub fn with_header(self, header: ForwardedHeader) -> Self {
+        Self { header, ..self }
+    }
+
+    /// The forwarding header that is read.
+    pub fn header(&self) -> ForwardedHeader {
+        self.header
     }
 
     /// Parses a comma-separated list of CIDRs and bare addresses. Blank
@@ -85,11 +164,18 @@ impl TrustedProxies {
     /// host bits of a CIDR are ignored; IPv4-mapped IPv6 ranges
     /// (`::ffff:10.0.0.0/104`) are taken as the IPv4 range they map.
     ///
+    /// A list that trusts every address of a family (`0.0.0.0/0`, `::/0`,
+    /// `::ffff:0.0.0.0/96`, or ranges that together cover all of IPv4 or
+    /// IPv6, such as `0.0.0.0/1, 128.0.0.0/1`) is refused: every client could
+    /// then choose its address by sending a forwarding header.
+    ///
     /// # Errors
     /// [`ConfigError::Invalid`] naming `CUSTOMAUTH_TRUSTED_PROXIES` and the
-    /// first entry (by position and text) that cannot be parsed.
+    /// first entry (by position and text) that cannot be parsed, or saying
+    /// which entry (or that the entries together) cover everyone.
     pub fn parse(list: &str) -> Result<Self, ConfigError> {
         let mut nets = Vec::new();
+        let mut everyone = None;
         for (i, entry) in list.split(',').enumerate() {
             let entry = entry.trim();
             if entry.is_empty() {
@@ -103,9 +189,25 @@ impl TrustedProxies {
                     truncate(entry, 64),
                 ),
             })?;
+            if net.prefix_len() == 0 && everyone.is_none() {
+                everyone = Some(format!("entry {} ({entry}) trusts", i + 1));
+            }
             nets.push(net);
         }
-        Ok(Self { nets })
+        if let Some(family) = family_covered(&nets) {
+            let which = everyone.unwrap_or_else(|| "the entries together trust".to_owned());
+            return Err(ConfigError::Invalid {
+                var: VAR_TRUSTED_PROXIES,
+                reason: format!(
+                    "{which} every {family} address, so any client could choose its \
+                     address with a forwarding header; list only your proxies' ranges"
+                ),
+            });
+        }
+        Ok(Self {
+            nets,
+            header: ForwardedHeader::default(),
+        })
     }
 
     /// Whether no proxy is trusted.
@@ -118,6 +220,18 @@ impl TrustedProxies {
         let ip = ip.to_canonical();
         self.nets.iter().any(|net| net.contains(&ip))
     }
+}
+
+/// The address family (`"IPv4"` or `"IPv6"`) that `nets` cover entirely,
+/// if any.
+fn family_covered(nets: &[IpNet]) -> Option<&'static str> {
+    let all_v4 = IpNet::V4(Ipv4Net::new(Ipv4Addr::UNSPECIFIED, 0).ok()?);
+    let all_v6 = IpNet::V6(Ipv6Net::new(Ipv6Addr::UNSPECIFIED, 0).ok()?);
+    let merged = IpNet::aggregate(&nets.to_vec());
+    [("IPv4", all_v4), ("IPv6", all_v6)]
+        .into_iter()
+        .find(|(_, all)| merged.contains(all))
+        .map(|(family, _)| family)
 }
 
 fn parse_net(entry: &str) -> Option<IpNet> {
@@ -179,7 +293,13 @@ pub fn client_ip_parts(
             let mut hops = forwarded_for(headers);
             // ALB appends the address it saw: the last entry is its peer.
             let peer = hops.next().and_then(parse_hop)?;
-            Some(walk(peer, hops, trusted))
+            match trusted.header {
+                ForwardedHeader::XForwardedFor => Some(walk(peer, hops, trusted)),
+                // The proxies in front of ALB write `Forwarded`: what they
+                // saw is there, and the rest of X-Forwarded-For is the
+                // client's.
+                ForwardedHeader::Forwarded => Some(walk(peer, forwarded(headers), trusted)),
+            }
         }
         Some(_) => None,
         None => {
@@ -187,10 +307,11 @@ pub fn client_ip_parts(
             if !trusted.contains(peer) {
                 return Some(peer);
             }
-            if headers.contains_key("x-forwarded-for") {
-                Some(walk(peer, forwarded_for(headers), trusted))
-            } else {
-                Some(walk(peer, forwarded(headers), trusted))
+            // One header, never a fallback: a client could send the one
+            // our proxies do not write.
+            match trusted.header {
+                ForwardedHeader::XForwardedFor => Some(walk(peer, forwarded_for(headers), trusted)),
+                ForwardedHeader::Forwarded => Some(walk(peer, forwarded(headers), trusted)),
             }
         }
     }

@@ -18,6 +18,15 @@ fn trust(list: &str) -> TrustedProxies {
     TrustedProxies::parse(list).expect("valid list")
 }
 
+/// Every IPv4 unicast address (all but 224.0.0.0/3): as wide as a trusted
+/// list can be, now that one covering every address is refused.
+const ALL_UNICAST_V4: &str = "0.0.0.0/1, 128.0.0.0/2, 192.0.0.0/3";
+
+/// Trusts `list`, whose proxies write `Forwarded`.
+fn trust_forwarded(list: &str) -> TrustedProxies {
+    trust(list).with_header(ForwardedHeader::Forwarded)
+}
+
 /// An HTTP-mode request from `peer` with the given headers.
 fn http_request(peer: &str, headers: &[(&str, &str)]) -> Request {
     let mut builder = http::Request::builder().uri("/getClientIP");
@@ -138,9 +147,74 @@ fn trusted_proxies_from_env_unset_or_blank_trusts_nobody() {
 }
 
 #[test]
+fn trusted_proxies_covering_everyone_are_refused() {
+    for (list, family, which) in [
+        ("0.0.0.0/0", "IPv4", "entry 1 (0.0.0.0/0)"),
+        ("10.0.0.0/8, ::/0", "IPv6", "entry 2 (::/0)"),
+        ("::ffff:0.0.0.0/96", "IPv4", "entry 1 (::ffff:0.0.0.0/96)"),
+        ("1.2.3.4/0", "IPv4", "entry 1"),
+        ("0.0.0.0/1, 128.0.0.0/1", "IPv4", "the entries together"),
+        ("::/1, 8000::/1", "IPv6", "the entries together"),
+    ] {
+        let msg = TrustedProxies::parse(list).expect_err(list).to_string();
+        assert!(msg.contains(VAR_TRUSTED_PROXIES), "{list}: {msg}");
+        assert!(
+            msg.contains(&format!("every {family} address")),
+            "{list}: {msg}"
+        );
+        assert!(msg.contains(which), "{list}: {msg}");
+    }
+    // Large but not everyone: still accepted.
+    for list in ["0.0.0.0/1", "10.0.0.0/8, 2000::/3", "::/1"] {
+        assert!(TrustedProxies::parse(list).is_ok(), "{list}");
+    }
+}
+
+#[test]
+fn forwarded_header_from_env_defaults_to_x_forwarded_for() {
+    let header = |value: Option<&str>| {
+        let value = value.map(str::to_owned);
+        TrustedProxies::from_env(&move |k: &str| match k {
+            VAR_TRUSTED_PROXIES => Some("10.0.0.0/8".to_owned()),
+            VAR_FORWARDED_HEADER => value.clone(),
+            _ => None,
+        })
+        .map(|t| t.header())
+    };
+    assert_eq!(header(None).expect("ok"), ForwardedHeader::XForwardedFor);
+    assert_eq!(
+        header(Some(" ")).expect("ok"),
+        ForwardedHeader::XForwardedFor
+    );
+    assert_eq!(
+        header(Some("X-Forwarded-For")).expect("ok"),
+        ForwardedHeader::XForwardedFor
+    );
+    assert_eq!(
+        header(Some(" forwarded ")).expect("ok"),
+        ForwardedHeader::Forwarded
+    );
+    for bad in ["x-real-ip", "both", "forwarded,x-forwarded-for"] {
+        let err = header(Some(bad)).expect_err(bad);
+        assert!(
+            matches!(
+                err,
+                ConfigError::Invalid {
+                    var: VAR_FORWARDED_HEADER,
+                    ..
+                }
+            ),
+            "{bad}: {err}"
+        );
+    }
+}
+
+#[test]
 fn trusted_proxies_from_env_bad_entry_is_invalid() {
-    let err =
-        TrustedProxies::from_env(&|_: &str| Some("10.0.0.0/8,nope".into())).expect_err("invalid");
+    let err = TrustedProxies::from_env(&|k: &str| {
+        (k == VAR_TRUSTED_PROXIES).then(|| "10.0.0.0/8,nope".to_owned())
+    })
+    .expect_err("invalid");
     assert!(matches!(
         err,
         ConfigError::Invalid {
@@ -175,7 +249,7 @@ fn v2_event_ignores_forwarded_for_even_when_source_is_trusted() {
         "\"x-forwarded-for\": \"198.51.100.1, 203.0.113.7\"",
     );
     assert_eq!(
-        client_ip(&event(&json), &trust("0.0.0.0/0")),
+        client_ip(&event(&json), &trust(ALL_UNICAST_V4)),
         Some(ip("203.0.113.7"))
     );
 }
@@ -203,7 +277,7 @@ fn v1_event_gives_identity_source_ip_not_forwarded_for() {
     // 203.0.113.7. Change the header so the two cannot be confused.
     let json = V1_COGNITO.replace("203.0.113.7, 130.176.98.12", "198.51.100.66, 130.176.98.12");
     assert_eq!(
-        client_ip(&event(&json), &trust("0.0.0.0/0")),
+        client_ip(&event(&json), &trust(ALL_UNICAST_V4)),
         Some(ip("203.0.113.7"))
     );
 }
@@ -227,9 +301,32 @@ fn alb_event_with_trusted_peer_walks_left() {
 }
 
 #[test]
+fn alb_event_with_forwarded_choice_walks_forwarded_left_of_albs_entry() {
+    // ALB's own entry (the last of X-Forwarded-For) is still its peer; left
+    // of it, the proxies in front write Forwarded, and the rest of
+    // X-Forwarded-For (198.51.100.9) is whatever the client sent.
+    let json = ALB_CLIENT_IP.replace(
+        "\"x-forwarded-for\":",
+        "\"forwarded\": \"for=192.0.2.60\", \"x-forwarded-for\":",
+    );
+    assert_eq!(
+        client_ip(&event(&json), &trust_forwarded("10.0.0.0/8")),
+        Some(ip("192.0.2.60"))
+    );
+    assert_eq!(
+        client_ip(&event(ALB_CLIENT_IP), &trust_forwarded("10.0.0.0/8")),
+        Some(ip("10.0.0.5"))
+    );
+    assert_eq!(
+        client_ip(&event(&json), &trust("10.0.0.0/8")),
+        Some(ip("198.51.100.9"))
+    );
+}
+
+#[test]
 fn alb_event_walk_stops_at_leftmost_when_all_trusted() {
     assert_eq!(
-        client_ip(&event(ALB_CLIENT_IP), &trust("0.0.0.0/0")),
+        client_ip(&event(ALB_CLIENT_IP), &trust(ALL_UNICAST_V4)),
         Some(ip("198.51.100.9"))
     );
 }
@@ -243,7 +340,7 @@ fn alb_event_without_forwarded_for_is_none() {
 #[test]
 fn alb_event_with_garbage_last_entry_is_none() {
     let json = ALB_CLIENT_IP.replace("198.51.100.9, 10.0.0.5", "198.51.100.9, unknown");
-    assert_eq!(client_ip(&event(&json), &trust("0.0.0.0/0")), None);
+    assert_eq!(client_ip(&event(&json), &trust(ALL_UNICAST_V4)), None);
 }
 
 // ---- HTTP mode ----
@@ -253,7 +350,7 @@ fn http_mode_without_peer_is_none() {
     let req = http::Request::builder()
         .body(Body::Empty)
         .expect("request builds");
-    assert_eq!(client_ip(&req, &trust("0.0.0.0/0")), None);
+    assert_eq!(client_ip(&req, &trust(ALL_UNICAST_V4)), None);
 }
 
 #[test]
@@ -363,7 +460,7 @@ fn http_mode_forwarded_header_is_used_without_forwarded_for() {
         )],
     );
     assert_eq!(
-        client_ip(&req, &trust("10.0.0.0/8")),
+        client_ip(&req, &trust_forwarded("10.0.0.0/8")),
         Some(ip("2001:db8:cafe::17"))
     );
 }
@@ -372,7 +469,7 @@ fn http_mode_forwarded_header_is_used_without_forwarded_for() {
 fn http_mode_forwarded_quoted_ipv4_with_port_parses() {
     let req = http_request("10.0.0.2:443", &[("forwarded", "for=\"192.0.2.43:47011\"")]);
     assert_eq!(
-        client_ip(&req, &trust("10.0.0.0/8")),
+        client_ip(&req, &trust_forwarded("10.0.0.0/8")),
         Some(ip("192.0.2.43"))
     );
 }
@@ -383,18 +480,31 @@ fn http_mode_forwarded_obfuscated_or_missing_for_ends_walk() {
         "10.0.0.2:443",
         &[("forwarded", "for=192.0.2.60, for=\"_hidden\", for=10.0.0.9")],
     );
-    assert_eq!(client_ip(&req, &trust("10.0.0.0/8")), Some(ip("10.0.0.9")));
+    assert_eq!(
+        client_ip(&req, &trust_forwarded("10.0.0.0/8")),
+        Some(ip("10.0.0.9"))
+    );
     let req = http_request(
         "10.0.0.2:443",
         &[("forwarded", "for=192.0.2.60, proto=https")],
     );
-    assert_eq!(client_ip(&req, &trust("10.0.0.0/8")), Some(ip("10.0.0.2")));
+    assert_eq!(
+        client_ip(&req, &trust_forwarded("10.0.0.0/8")),
+        Some(ip("10.0.0.2"))
+    );
     let req = http_request("10.0.0.2:443", &[("forwarded", "for=unknown")]);
-    assert_eq!(client_ip(&req, &trust("10.0.0.0/8")), Some(ip("10.0.0.2")));
+    assert_eq!(
+        client_ip(&req, &trust_forwarded("10.0.0.0/8")),
+        Some(ip("10.0.0.2"))
+    );
 }
 
 #[test]
-fn http_mode_forwarded_for_wins_over_forwarded() {
+fn http_mode_default_header_ignores_a_forwarded_header() {
+    // The proxy writes X-Forwarded-For (the default); a Forwarded header
+    // can only be the client's.
+    let req = http_request("10.0.0.2:443", &[("forwarded", "for=192.0.2.60")]);
+    assert_eq!(client_ip(&req, &trust("10.0.0.0/8")), Some(ip("10.0.0.2")));
     let req = http_request(
         "10.0.0.2:443",
         &[
@@ -409,13 +519,37 @@ fn http_mode_forwarded_for_wins_over_forwarded() {
 }
 
 #[test]
+fn http_mode_forwarded_choice_ignores_a_client_sent_forwarded_for() {
+    // The proxy writes Forwarded and passes the client's X-Forwarded-For
+    // through: the client must not choose its address with it.
+    let req = http_request(
+        "10.0.0.2:443",
+        &[
+            ("forwarded", "for=192.0.2.60"),
+            ("x-forwarded-for", "198.51.100.1"),
+        ],
+    );
+    assert_eq!(
+        client_ip(&req, &trust_forwarded("10.0.0.0/8")),
+        Some(ip("192.0.2.60"))
+    );
+    // Without a Forwarded header the peer is the client, whatever
+    // X-Forwarded-For says.
+    let req = http_request("10.0.0.2:443", &[("x-forwarded-for", "198.51.100.1")]);
+    assert_eq!(
+        client_ip(&req, &trust_forwarded("10.0.0.0/8")),
+        Some(ip("10.0.0.2"))
+    );
+}
+
+#[test]
 fn http_mode_unbalanced_quote_cannot_swallow_proxy_entries() {
     let req = http_request(
         "10.0.0.2:443",
         &[("forwarded", "for=\"1.1.1.1, for=198.51.100.1")],
     );
     assert_eq!(
-        client_ip(&req, &trust("10.0.0.0/8")),
+        client_ip(&req, &trust_forwarded("10.0.0.0/8")),
         Some(ip("198.51.100.1"))
     );
 }
@@ -525,7 +659,11 @@ fn client_ip_parts_reads_headers_and_extensions_whatever_the_body() {
         Some(ip("198.51.100.1"))
     );
     assert_eq!(
-        client_ip_parts(&HeaderMap::new(), &Extensions::new(), &trust("0.0.0.0/0")),
+        client_ip_parts(
+            &HeaderMap::new(),
+            &Extensions::new(),
+            &trust(ALL_UNICAST_V4)
+        ),
         None
     );
 }

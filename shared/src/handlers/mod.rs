@@ -13,7 +13,7 @@ pub use create_ticket::{CreateTicket, VAR_API_KEYS_SECRET_ID};
 pub use get_client_ip::GetClientIp;
 pub use get_user_info::GetUserInfo;
 
-use crate::client_ip::VAR_TRUSTED_PROXIES;
+use crate::client_ip::{VAR_FORWARDED_HEADER, VAR_TRUSTED_PROXIES};
 use crate::cors::VAR_CORS_ALLOWED_ORIGINS;
 use crate::credentials::{
     VAR_ENV, VAR_FILE, VAR_INLINE, VAR_SECRET_ID, VAR_SPLIT_ENV_ID, VAR_SPLIT_KEY,
@@ -21,8 +21,9 @@ use crate::credentials::{
 };
 use crate::function::Variable;
 use crate::identity::{
-    VAR_ALLOW_INSECURE_NONE, VAR_API_KEYS, VAR_CALLER_AUTH, VAR_JWT_AUDIENCE, VAR_JWT_ISSUER,
-    VAR_JWT_JWKS, VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET, VAR_USER_ID_CLAIM,
+    VAR_ALLOW_INSECURE_NONE, VAR_API_KEYS, VAR_CALLER_AUTH, VAR_JWT_ALLOW_ANY_AUDIENCE,
+    VAR_JWT_AUDIENCE, VAR_JWT_ISSUER, VAR_JWT_JWKS, VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET,
+    VAR_USER_ID_CLAIM,
 };
 use crate::server::{VAR_HOST, VAR_PORT, VAR_RUNTIME_API};
 use crate::ticket::{VAR_MAX_EXPIRE_MS, VAR_MAX_REFRESH_MS};
@@ -72,10 +73,17 @@ const CALLER_AUTH: &[Variable] = &[
         "jwt mode: PEM public key (RS256 or ES256)",
     ),
     (VAR_JWT_JWKS, "jwt mode: JWKS document"),
-    (VAR_JWT_ISSUER, "jwt mode: accepted issuers"),
+    (
+        VAR_JWT_ISSUER,
+        "jwt mode: accepted issuers (comma-separated)",
+    ),
     (
         VAR_JWT_AUDIENCE,
         "jwt mode: accepted audiences (comma-separated)",
+    ),
+    (
+        VAR_JWT_ALLOW_ANY_AUDIENCE,
+        "jwt mode: 1 to start with neither issuer nor audience",
     ),
 ];
 
@@ -83,7 +91,7 @@ const CALLER_AUTH: &[Variable] = &[
 const API_KEYS: &[Variable] = &[
     (
         VAR_API_KEYS,
-        "api-key mode: comma-separated keys (16 characters or more)",
+        "api-key mode: comma-separated keys (16+ characters, 8+ different, 64+ bits)",
     ),
     (
         VAR_API_KEYS_SECRET_ID,
@@ -100,11 +108,17 @@ const LIMITS: &[Variable] = &[
     ),
 ];
 
-/// The client-IP variable.
-const CLIENT_IP: &[Variable] = &[(
-    VAR_TRUSTED_PROXIES,
-    "CIDRs whose X-Forwarded-For/Forwarded is believed",
-)];
+/// The client-IP variables.
+const CLIENT_IP: &[Variable] = &[
+    (
+        VAR_TRUSTED_PROXIES,
+        "CIDRs whose forwarding header is believed (never everyone)",
+    ),
+    (
+        VAR_FORWARDED_HEADER,
+        "the one header they write: x-forwarded-for (default) or forwarded",
+    ),
+];
 
 /// How and where the function serves and logs.
 const SERVER: &[Variable] = &[

@@ -2,6 +2,14 @@
 //!
 //! Only SHA-256 digests of the keys are kept, and a presented key is compared
 //! with every digest in constant time.
+//!
+//! Keys that are obviously weak are refused at start: shorter than
+//! [`MIN_API_KEY_CHARS`], made of fewer than [`MIN_API_KEY_DISTINCT_CHARS`]
+//! different characters, or under [`MIN_API_KEY_BITS`] by the estimate
+//! length × log2(number of different characters). The estimate is an upper
+//! bound for a random key and says nothing good about a chosen one
+//! (`correct-horse-battery-staple` passes): generate keys, for example 32
+//! random hex digits (`openssl rand -hex 16`, 128 bits).
 
 use aws_lc_rs::digest;
 use subtle::{Choice, ConstantTimeEq};
@@ -14,6 +22,12 @@ use crate::env::var;
 pub const VAR_API_KEYS: &str = "CUSTOMAUTH_API_KEYS";
 /// Shortest API key accepted, in characters.
 pub const MIN_API_KEY_CHARS: usize = 16;
+/// Fewest different characters an API key may be made of.
+pub const MIN_API_KEY_DISTINCT_CHARS: usize = 8;
+/// Least estimated strength of an API key, in bits: length × log2(number of
+/// different characters). 16 random hex digits reach it only when all 16
+/// digits occur, so most fall short; 32 are about 128.
+pub const MIN_API_KEY_BITS: f64 = 64.0;
 
 /// SHA-256 digests of the accepted keys; the keys themselves are not kept.
 pub(super) struct ApiKeys {
@@ -46,6 +60,13 @@ impl ApiKeys {
                     "contains a space or a character that cannot be sent in an HTTP header",
                 ));
             }
+            if is_weak(key) {
+                return Err(invalid(
+                    "is too predictable: a key needs at least 8 different characters and 64 bits \
+                     estimated as length × log2(different characters); generate one, e.g. 32 \
+                     random hex digits",
+                ));
+            }
             digests.push(sha256(key.as_bytes()));
         }
         Ok(Self { digests })
@@ -66,6 +87,18 @@ impl ApiKeys {
     pub(super) fn count(&self) -> usize {
         self.digests.len()
     }
+}
+
+/// Whether `key` (visible ASCII) is under [`MIN_API_KEY_DISTINCT_CHARS`]
+/// different characters or [`MIN_API_KEY_BITS`] estimated bits.
+fn is_weak(key: &str) -> bool {
+    let mut seen = [false; 128];
+    for b in key.bytes() {
+        seen[usize::from(b & 0x7f)] = true;
+    }
+    let distinct = seen.iter().filter(|s| **s).count();
+    let bits = key.len() as f64 * (distinct as f64).log2();
+    distinct < MIN_API_KEY_DISTINCT_CHARS || bits < MIN_API_KEY_BITS
 }
 
 fn sha256(data: &[u8]) -> [u8; 32] {

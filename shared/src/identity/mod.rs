@@ -21,7 +21,9 @@
 //!   RS256 or ES256) or a key set (`CUSTOMAUTH_JWT_JWKS`). The algorithm is
 //!   fixed by the key, never taken from the token; `exp` is required, `nbf`
 //!   checked, with 30 s of leeway; `iss` and `aud` are required and checked
-//!   when `CUSTOMAUTH_JWT_ISSUER` / `CUSTOMAUTH_JWT_AUDIENCE` are set.
+//!   when `CUSTOMAUTH_JWT_ISSUER` / `CUSTOMAUTH_JWT_AUDIENCE` (comma-separated
+//!   lists) are set, and `iss` must be a JSON string. One of the two must be
+//!   set unless `CUSTOMAUTH_JWT_ALLOW_ANY_AUDIENCE=1`.
 //! - `api-key`: a trusted backend presents one of `CUSTOMAUTH_API_KEYS` as
 //!   `X-Api-Key: <key>` or `Authorization: Bearer <key>`; the caller is
 //!   [`Caller::Backend`] and the request body names the customUserId.
@@ -79,12 +81,14 @@ use self::jwt::JwtVerifier;
 use crate::config::ConfigError;
 use crate::env::var;
 
-pub use self::api_key::{MIN_API_KEY_CHARS, VAR_API_KEYS};
+pub use self::api_key::{
+    MIN_API_KEY_BITS, MIN_API_KEY_CHARS, MIN_API_KEY_DISTINCT_CHARS, VAR_API_KEYS,
+};
 pub use self::caller::{AuthError, Caller, UserInfo, VerifiedUser};
 pub use self::headers::MAX_CREDENTIAL_BYTES;
 pub use self::jwt::{
-    JWT_LEEWAY_SECS, JWT_MAX_LIFETIME_SECS, MIN_HS256_SECRET_BYTES, VAR_JWT_AUDIENCE,
-    VAR_JWT_ISSUER, VAR_JWT_JWKS, VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET,
+    JWT_LEEWAY_SECS, JWT_MAX_LIFETIME_SECS, MIN_HS256_SECRET_BYTES, VAR_JWT_ALLOW_ANY_AUDIENCE,
+    VAR_JWT_AUDIENCE, VAR_JWT_ISSUER, VAR_JWT_JWKS, VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET,
 };
 
 /// Selects the mode: `gateway`, `jwt`, `api-key` or `none`. Required.
@@ -211,14 +215,19 @@ impl CallerAuth {
     /// Those of [`CallerAuthMode::from_env`], and:
     /// - jwt mode: [`ConfigError::Missing`] when none of
     ///   `CUSTOMAUTH_JWT_SECRET`, `CUSTOMAUTH_JWT_PUBLIC_KEY`,
-    ///   `CUSTOMAUTH_JWT_JWKS` is set, [`ConfigError::Conflict`] when more
+    ///   `CUSTOMAUTH_JWT_JWKS` is set, or (naming `CUSTOMAUTH_JWT_AUDIENCE`)
+    ///   when neither an audience nor an issuer is and
+    ///   `CUSTOMAUTH_JWT_ALLOW_ANY_AUDIENCE` is not `1`;
+    ///   [`ConfigError::Conflict`] when more
     ///   than one is, [`ConfigError::Invalid`] for a secret under 32 bytes, a
     ///   PEM that is not an RSA (≥ 2048-bit) or EC P-256 public key, or a
     ///   JWKS without a usable signing key;
     /// - api-key mode: [`ConfigError::Missing`] without
-    ///   `CUSTOMAUTH_API_KEYS`, [`ConfigError::Invalid`] for an empty entry
-    ///   or a key shorter than 16 characters (the message gives the entry's
-    ///   position, never the key).
+    ///   `CUSTOMAUTH_API_KEYS`, [`ConfigError::Invalid`] for an empty entry,
+    ///   a key shorter than 16 characters, or a weak one (fewer than 8
+    ///   different characters, or under 64 bits estimated as length ×
+    ///   log2(different characters)); the message gives the entry's
+    ///   position, never the key.
     pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mode = CallerAuthMode::from_env(env)?;
         let user_id_claim = var(env, VAR_USER_ID_CLAIM)

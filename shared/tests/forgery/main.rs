@@ -22,8 +22,9 @@ use base64::alphabet;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use customauth::identity::{
-    AuthError, Caller, CallerAuth, MAX_CREDENTIAL_BYTES, VAR_CALLER_AUTH, VAR_JWT_JWKS,
-    VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET, VAR_USER_ID_CLAIM,
+    AuthError, Caller, CallerAuth, MAX_CREDENTIAL_BYTES, VAR_CALLER_AUTH,
+    VAR_JWT_ALLOW_ANY_AUDIENCE, VAR_JWT_JWKS, VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET,
+    VAR_USER_ID_CLAIM,
 };
 use customauth::ticket::HEADER_JSON;
 use customauth::ticket::MAX_TICKET_LEN;

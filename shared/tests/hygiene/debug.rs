@@ -103,9 +103,17 @@ fn caller_auth_debug_hides_secrets_in_all_four_modes() {
     let configurations: Vec<Vec<(&str, &str)>> = vec![
         vec![(VAR_CALLER_AUTH, "gateway")],
         vec![(VAR_CALLER_AUTH, "none"), (VAR_ALLOW_INSECURE_NONE, "1")],
-        vec![(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_SECRET, JWT_SECRET)],
-        vec![(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_PUBLIC_KEY, RSA_PUBLIC)],
-        vec![(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_JWKS, JWKS)],
+        vec![
+            (VAR_CALLER_AUTH, "jwt"),
+            (VAR_JWT_SECRET, JWT_SECRET),
+            ANY_AUDIENCE,
+        ],
+        vec![
+            (VAR_CALLER_AUTH, "jwt"),
+            (VAR_JWT_PUBLIC_KEY, RSA_PUBLIC),
+            ANY_AUDIENCE,
+        ],
+        vec![(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_JWKS, JWKS), ANY_AUDIENCE],
         vec![(VAR_CALLER_AUTH, "api-key"), (VAR_API_KEYS, &keys)],
         // Variables of other modes are set but unused: still never shown.
         vec![
@@ -385,7 +393,11 @@ async fn create_ticket_state_and_its_errors_hide_secrets() {
 
 #[test]
 fn auth_errors_hide_the_presented_credentials() {
-    let hs = caller_auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_SECRET, JWT_SECRET)]);
+    let hs = caller_auth(&[
+        (VAR_CALLER_AUTH, "jwt"),
+        (VAR_JWT_SECRET, JWT_SECRET),
+        ANY_AUDIENCE,
+    ]);
     let api = caller_auth(&[(VAR_CALLER_AUTH, "api-key"), (VAR_API_KEYS, API_KEY_1)]);
     let gateway = caller_auth(&[(VAR_CALLER_AUTH, "gateway")]);
     let near_miss = format!("{}X", &API_KEY_1[..API_KEY_1.len() - 1]);

@@ -24,8 +24,8 @@ use customauth::credentials::{VAR_INLINE, VAR_SPLIT_ENV_ID, VAR_SPLIT_KEY, VAR_S
 use customauth::function::Function as _;
 use customauth::handlers::CreateTicket;
 use customauth::identity::{
-    CallerAuth, VAR_ALLOW_INSECURE_NONE, VAR_API_KEYS, VAR_CALLER_AUTH, VAR_JWT_JWKS,
-    VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET,
+    CallerAuth, VAR_ALLOW_INSECURE_NONE, VAR_API_KEYS, VAR_CALLER_AUTH, VAR_JWT_ALLOW_ANY_AUDIENCE,
+    VAR_JWT_JWKS, VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET,
 };
 use customauth::signer::SignerHandle;
 use customauth::{
@@ -44,6 +44,8 @@ const RSA_PUBLIC: &str = customauth_testkit::fixtures::keys::K2048_PUBLIC;
 const JWKS: &str = customauth_testkit::fixtures::keys::JWKS;
 
 const JWT_SECRET: &str = "hygiene-hs256-secret-0123456789abcdef";
+/// jwt mode without an issuer or audience must allow any audience explicitly.
+const ANY_AUDIENCE: (&str, &str) = (VAR_JWT_ALLOW_ANY_AUDIENCE, "1");
 const API_KEY_1: &str = "hygiene-api-key-one-7f3a9c";
 const API_KEY_2: &str = "hygiene-api-key-two-51be04";
 const AWS_ACCESS_KEY_ID: &str = "AKIAHYGIENETEST0001";

@@ -3,8 +3,12 @@
 //! The algorithm is fixed by the configured key, never taken from the token;
 //! `exp` is required and at most [`JWT_MAX_LIFETIME_SECS`] ahead, `nbf` is
 //! checked, both with [`JWT_LEEWAY_SECS`] of leeway; `iss` and `aud` are
-//! required and checked when configured; duplicate claims and `crit` header
-//! extensions are refused. The keys are read in `keys`.
+//! required and checked when configured, and an `iss` that is not a JSON
+//! string is refused; duplicate claims and `crit` header extensions are
+//! refused. Without an issuer or an audience to check, a token minted for
+//! any other service with the same key would be accepted: that refuses to
+//! start unless `CUSTOMAUTH_JWT_ALLOW_ANY_AUDIENCE=1`. The keys are read in
+//! `keys`.
 
 mod keys;
 
@@ -26,11 +30,16 @@ pub const VAR_JWT_SECRET: &str = "CUSTOMAUTH_JWT_SECRET";
 pub const VAR_JWT_PUBLIC_KEY: &str = "CUSTOMAUTH_JWT_PUBLIC_KEY";
 /// jwt mode: a JWKS document (`{"keys": [...]}`).
 pub const VAR_JWT_JWKS: &str = "CUSTOMAUTH_JWT_JWKS";
-/// jwt mode: the accepted `iss`; when set, tokens must carry it.
+/// jwt mode: accepted `iss` values, comma-separated; when set, tokens must
+/// carry one of them (as a JSON string).
 pub const VAR_JWT_ISSUER: &str = "CUSTOMAUTH_JWT_ISSUER";
 /// jwt mode: accepted `aud` values, comma-separated; when set, tokens must
 /// carry one of them.
 pub const VAR_JWT_AUDIENCE: &str = "CUSTOMAUTH_JWT_AUDIENCE";
+/// jwt mode: `1` to start with neither `CUSTOMAUTH_JWT_ISSUER` nor
+/// `CUSTOMAUTH_JWT_AUDIENCE`, accepting a token minted for any audience
+/// (logged as a warning at start).
+pub const VAR_JWT_ALLOW_ANY_AUDIENCE: &str = "CUSTOMAUTH_JWT_ALLOW_ANY_AUDIENCE";
 
 /// Clock skew allowed on `exp` and `nbf`, in seconds.
 pub const JWT_LEEWAY_SECS: u64 = 30;
@@ -88,9 +97,12 @@ impl JwtVerifier {
             )));
         }
 
-        let issuer = var(env, VAR_JWT_ISSUER).map(|iss| iss.trim().to_owned());
+        let issuer = match var(env, VAR_JWT_ISSUER) {
+            Some(list) => Some(parse_list(VAR_JWT_ISSUER, "issuer", &list)?),
+            None => None,
+        };
         let audience = match var(env, VAR_JWT_AUDIENCE) {
-            Some(list) => Some(parse_audience(&list)?),
+            Some(list) => Some(parse_list(VAR_JWT_AUDIENCE, "audience", &list)?),
             None => None,
         };
         let validation = |alg| validation(alg, issuer.as_deref(), audience.as_deref());
@@ -146,6 +158,24 @@ impl JwtVerifier {
                        CUSTOMAUTH_JWT_JWKS (JWKS document)",
             });
         };
+        if issuer.is_none() && audience.is_none() {
+            let allowed = var(env, VAR_JWT_ALLOW_ANY_AUDIENCE).is_some_and(|v| v.trim() == "1");
+            if !allowed {
+                return Err(ConfigError::Missing {
+                    var: VAR_JWT_AUDIENCE,
+                    hint: "CUSTOMAUTH_CALLER_AUTH=jwt with neither CUSTOMAUTH_JWT_AUDIENCE nor \
+                           CUSTOMAUTH_JWT_ISSUER accepts a token minted with the same key for \
+                           any other service; set the accepted audiences (and issuers), or \
+                           CUSTOMAUTH_JWT_ALLOW_ANY_AUDIENCE=1 to accept that",
+                });
+            }
+            tracing::warn!(
+                caller_auth = "jwt",
+                "{VAR_JWT_ALLOW_ANY_AUDIENCE}=1 and neither {VAR_JWT_AUDIENCE} nor \
+                 {VAR_JWT_ISSUER} is set: a token minted with the same key for any service \
+                 is accepted"
+            );
+        }
         Ok(Self { keys, by_kid })
     }
 
@@ -198,6 +228,11 @@ impl JwtVerifier {
         }
         let data = jsonwebtoken::decode::<UniqueClaims>(token, &key.key, &key.validation)
             .map_err(|e| AuthError::Invalid(jwt_error_reason(e.kind())))?;
+        // RFC 7519 makes `iss` one string; jsonwebtoken also takes an array
+        // that contains an accepted issuer.
+        if data.claims.0.get("iss").is_some_and(|iss| !iss.is_string()) {
+            return Err(AuthError::Invalid("the token's iss is not a string"));
+        }
         let now = crate::now_ms() / 1000;
         let latest = now + JWT_MAX_LIFETIME_SECS + JWT_LEEWAY_SECS;
         if data
@@ -264,30 +299,35 @@ fn jwt_error_reason(kind: &ErrorKind) -> &'static str {
     }
 }
 
-fn parse_audience(list: &str) -> Result<Vec<String>, ConfigError> {
-    let audience: Vec<String> = list
+/// A comma-separated list of accepted values (issuers or audiences).
+fn parse_list(var: &'static str, what: &str, list: &str) -> Result<Vec<String>, ConfigError> {
+    let values: Vec<String> = list
         .split(',')
         .map(str::trim)
         .filter(|a| !a.is_empty())
         .map(str::to_owned)
         .collect();
-    if audience.is_empty() {
+    if values.is_empty() {
         return Err(ConfigError::Invalid {
-            var: VAR_JWT_AUDIENCE,
-            reason: "no audience in the list".to_owned(),
+            var,
+            reason: format!("no {what} in the list"),
         });
     }
-    Ok(audience)
+    Ok(values)
 }
 
-fn validation(alg: Algorithm, issuer: Option<&str>, audience: Option<&[String]>) -> Validation {
+fn validation(
+    alg: Algorithm,
+    issuer: Option<&[String]>,
+    audience: Option<&[String]>,
+) -> Validation {
     let mut v = Validation::new(alg);
     v.leeway = JWT_LEEWAY_SECS;
     v.validate_exp = true;
     v.validate_nbf = true;
     let mut required = vec!["exp"];
     if let Some(issuer) = issuer {
-        v.set_issuer(&[issuer]);
+        v.set_issuer(issuer);
         required.push("iss");
     }
     match audience {

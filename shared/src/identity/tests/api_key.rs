@@ -5,7 +5,7 @@ use super::*;
 fn api_key_auth() -> CallerAuth {
     auth(&[
         (VAR_CALLER_AUTH, "api-key"),
-        (VAR_API_KEYS, &format!(" other-key-0000000000 , {API_KEY} ")),
+        (VAR_API_KEYS, &format!(" other-key-7d1e40b95c , {API_KEY} ")),
     ])
 }
 
@@ -19,7 +19,7 @@ fn api_key_as_bearer_is_backend() {
     assert_eq!(auth.authenticate(&event(V2_API_KEY)), Ok(Caller::Backend));
     assert_eq!(auth.authenticate(&event(ALB_CREATE)), Ok(Caller::Backend));
     assert_eq!(
-        auth.authenticate(&with_bearer("other-key-0000000000")),
+        auth.authenticate(&with_bearer("other-key-7d1e40b95c")),
         Ok(Caller::Backend)
     );
 }
@@ -141,4 +141,48 @@ fn auth_errors_never_contain_the_credential() {
         .authenticate(&with_bearer("wrong-key-000000000"))
         .expect_err("wrong");
     assert!(!err.to_string().contains("wrong-key"));
+}
+
+#[test]
+fn weak_api_keys_are_refused_naming_the_position_never_the_key() {
+    for weak in [
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", // 1 different character
+        "abababababababababababababababab", // 2
+        "abcdefgabcdefgabcdefgabcdefgabcd", // 7 different, 89 bits
+        "0123456789abcde0",                 // 15 different: 62.5 bits, 16 hex digits
+        "passwordpassword",                 // 7 different
+        "1234567812345678",                 // 8 different, 48 bits
+    ] {
+        let list = format!("{API_KEY}, {weak}");
+        let err = config_err(&[(VAR_CALLER_AUTH, "api-key"), (VAR_API_KEYS, &list)]);
+        let msg = err.to_string();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Invalid {
+                    var: VAR_API_KEYS,
+                    ..
+                }
+            ),
+            "{weak}: {msg}"
+        );
+        assert!(msg.contains("entry 2"), "{weak}: {msg}");
+        assert!(msg.contains("predictable"), "{weak}: {msg}");
+        assert!(!msg.contains(weak), "{msg}");
+    }
+}
+
+#[test]
+fn generated_and_test_style_api_keys_are_accepted() {
+    for key in [
+        "test-api-key-0123456789abcdef",
+        "dev-key-3f9c1a7e5b2d4086",
+        "0123456789abcdef", // 16 × log2(16) = 64 bits: the floor itself
+        "3f9c1a7e5b2d40863f9c1a7e5b2d4086",
+        "kJ8s_2xQ-vN4pL7r",
+        "correct-horse-battery-staple",
+    ] {
+        let auth = auth(&[(VAR_CALLER_AUTH, "api-key"), (VAR_API_KEYS, key)]);
+        assert!(auth.authenticate(&with_bearer(key)).is_ok(), "{key}");
+    }
 }

@@ -117,6 +117,63 @@ fn wrong_or_missing_audience_is_refused() {
 }
 
 #[test]
+fn issuer_list_accepts_each_issuer_and_no_other() {
+    let auth = auth(&[
+        (VAR_CALLER_AUTH, "jwt"),
+        (VAR_JWT_SECRET, SECRET),
+        (VAR_JWT_ISSUER, "https://a.example/, https://b.example/"),
+    ]);
+    for iss in ["https://a.example/", "https://b.example/"] {
+        let token = hs256(&json!({"sub": "user_1234", "exp": now() + 600, "iss": iss}));
+        assert_eq!(
+            user_id(auth.authenticate(&with_bearer(&token))),
+            "user_1234"
+        );
+    }
+    for iss in [
+        "https://a.example/, https://b.example/",
+        "https://a.example",
+        "https://c.example/",
+    ] {
+        let token = hs256(&json!({"sub": "user_1234", "exp": now() + 600, "iss": iss}));
+        assert_eq!(
+            invalid(auth.authenticate(&with_bearer(&token))),
+            "token issuer not accepted",
+            "{iss}"
+        );
+    }
+}
+
+#[test]
+fn issuer_given_as_an_array_or_other_non_string_is_refused() {
+    let iss = "https://auth.example.com/";
+    for bad in [
+        json!([iss]),
+        json!([iss, "https://other.example/"]),
+        json!({"iss": iss}),
+    ] {
+        let token =
+            hs256(&json!({"sub": "user_1234", "exp": now() + 600, "iss": bad, "aud": "api-a"}));
+        invalid(checked_auth().authenticate(&with_bearer(&token)));
+    }
+    let token =
+        hs256(&json!({"sub": "user_1234", "exp": now() + 600, "iss": [iss], "aud": "api-a"}));
+    assert_eq!(
+        invalid(checked_auth().authenticate(&with_bearer(&token))),
+        "the token's iss is not a string"
+    );
+    // Unchecked issuers must still be strings.
+    for bad in [json!([iss]), json!(1), json!(null)] {
+        let token = hs256(&json!({"sub": "user_1234", "exp": now() + 600, "iss": bad}));
+        assert_eq!(
+            invalid(hs256_auth().authenticate(&with_bearer(&token))),
+            "the token's iss is not a string",
+            "{bad}"
+        );
+    }
+}
+
+#[test]
 fn audience_unconfigured_accepts_any_aud() {
     let token = hs256(&json!({"sub": "user_1234", "exp": now() + 600, "aud": "whatever"}));
     assert_eq!(
@@ -209,6 +266,7 @@ fn custom_identity_claim_is_read_from_the_token() {
         (VAR_CALLER_AUTH, "jwt"),
         (VAR_JWT_SECRET, SECRET),
         (VAR_USER_ID_CLAIM, "customUserId"),
+        ANY_AUDIENCE,
     ]);
     let token = hs256(&json!({"sub": "auth0|99", "customUserId": "user_77", "exp": now() + 600}));
     let Ok(Caller::User(user)) = auth.authenticate(&with_bearer(&token)) else {

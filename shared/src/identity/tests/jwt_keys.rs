@@ -15,7 +15,11 @@ fn rs256_valid_token_gives_user() {
 #[test]
 fn rs256_public_key_with_literal_newlines_is_accepted() {
     let one_line = RSA_PUBLIC.trim().replace('\n', "\\n");
-    let auth = auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_PUBLIC_KEY, &one_line)]);
+    let auth = auth(&[
+        (VAR_CALLER_AUTH, "jwt"),
+        (VAR_JWT_PUBLIC_KEY, &one_line),
+        ANY_AUDIENCE,
+    ]);
     let token = rs256(&claims("user_1234"), None);
     assert_eq!(
         user_id(auth.authenticate(&with_bearer(&token))),
@@ -177,7 +181,11 @@ fn jwks_token_without_kid_needs_a_single_key_set() {
 
     let mut set: Value = serde_json::from_str(JWKS).expect("fixture");
     set["keys"].as_array_mut().expect("keys").truncate(1);
-    let one = auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_JWKS, &set.to_string())]);
+    let one = auth(&[
+        (VAR_CALLER_AUTH, "jwt"),
+        (VAR_JWT_JWKS, &set.to_string()),
+        ANY_AUDIENCE,
+    ]);
     assert_eq!(user_id(one.authenticate(&with_bearer(&token))), "user_1234");
 }
 
@@ -266,7 +274,7 @@ fn jwks_encryption_keys_are_skipped() {
     oaep["kid"] = json!("enc-2");
     oaep.as_object_mut().expect("object").remove("use");
     let doc = json!({"keys": [enc, oaep, ec]}).to_string();
-    let auth = auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_JWKS, &doc)]);
+    let auth = auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_JWKS, &doc), ANY_AUDIENCE]);
     let token = rs256(&claims("user_1234"), Some("enc-1"));
     invalid(auth.authenticate(&with_bearer(&token)));
     // One usable key left: a kid-less token may use it.
@@ -333,4 +341,59 @@ fn blank_audience_list_is_refused() {
             ..
         }
     ));
+}
+
+#[test]
+fn blank_issuer_list_is_refused() {
+    let err = config_err(&[
+        (VAR_CALLER_AUTH, "jwt"),
+        (VAR_JWT_SECRET, SECRET),
+        (VAR_JWT_ISSUER, " , "),
+    ]);
+    assert!(matches!(
+        err,
+        ConfigError::Invalid {
+            var: VAR_JWT_ISSUER,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn jwt_without_issuer_or_audience_refuses_to_start_unless_allowed() {
+    for source in [
+        (VAR_JWT_SECRET, SECRET),
+        (VAR_JWT_PUBLIC_KEY, RSA_PUBLIC),
+        (VAR_JWT_JWKS, JWKS),
+    ] {
+        for allow in [None, Some("0"), Some("yes"), Some(" ")] {
+            let mut pairs = vec![(VAR_CALLER_AUTH, "jwt"), source];
+            if let Some(allow) = allow {
+                pairs.push((VAR_JWT_ALLOW_ANY_AUDIENCE, allow));
+            }
+            let err = config_err(&pairs);
+            assert!(
+                matches!(
+                    err,
+                    ConfigError::Missing {
+                        var: VAR_JWT_AUDIENCE,
+                        ..
+                    }
+                ),
+                "{allow:?}: {err:?}"
+            );
+            let msg = err.to_string();
+            for var in [VAR_JWT_AUDIENCE, VAR_JWT_ISSUER, VAR_JWT_ALLOW_ANY_AUDIENCE] {
+                assert!(msg.contains(var), "{msg}");
+            }
+        }
+        // Either check, or the explicit allowance, starts.
+        for extra in [
+            (VAR_JWT_AUDIENCE, "customauth-api"),
+            (VAR_JWT_ISSUER, "https://auth.example.com/"),
+            ANY_AUDIENCE,
+        ] {
+            auth(&[(VAR_CALLER_AUTH, "jwt"), source, extra]);
+        }
+    }
 }

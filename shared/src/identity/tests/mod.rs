@@ -131,20 +131,37 @@ fn es256(claims: &Value, kid: Option<&str>) -> String {
     .expect("signs")
 }
 
+/// jwt mode with neither issuer nor audience must say so. The tests of
+/// keys, signatures and claims other than `iss`/`aud` use it, so that their
+/// tokens need no `aud`; `checked_auth` (jwt.rs) checks both.
+const ANY_AUDIENCE: (&str, &str) = (VAR_JWT_ALLOW_ANY_AUDIENCE, "1");
+
 fn hs256_auth() -> CallerAuth {
-    auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_SECRET, SECRET)])
+    auth(&[
+        (VAR_CALLER_AUTH, "jwt"),
+        (VAR_JWT_SECRET, SECRET),
+        ANY_AUDIENCE,
+    ])
 }
 
 fn rs256_auth() -> CallerAuth {
-    auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_PUBLIC_KEY, RSA_PUBLIC)])
+    auth(&[
+        (VAR_CALLER_AUTH, "jwt"),
+        (VAR_JWT_PUBLIC_KEY, RSA_PUBLIC),
+        ANY_AUDIENCE,
+    ])
 }
 
 fn es256_auth() -> CallerAuth {
-    auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_PUBLIC_KEY, EC_PUBLIC)])
+    auth(&[
+        (VAR_CALLER_AUTH, "jwt"),
+        (VAR_JWT_PUBLIC_KEY, EC_PUBLIC),
+        ANY_AUDIENCE,
+    ])
 }
 
 fn jwks_auth() -> CallerAuth {
-    auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_JWKS, JWKS)])
+    auth(&[(VAR_CALLER_AUTH, "jwt"), (VAR_JWT_JWKS, JWKS), ANY_AUDIENCE])
 }
 
 fn user_id(caller: Result<Caller, AuthError>) -> String {
