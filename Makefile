@@ -15,7 +15,7 @@ PYTHON := $(VENV)/bin/python
 export PATH := $(VENV)/bin:$(PATH)
 export CUSTOMAUTH_TEST_PYTHON := $(PYTHON)
 
-.PHONY: run test deps venv cargo-deny fetch node-deps chromium lint pytest audit fmt build watch invoke deploy bench load first-request clean-dev clean-venv emulator bench-emulator
+.PHONY: run test deps venv cargo-deny fetch node-deps chromium lint pytest audit fmt build watch invoke deploy bench load first-request clean-dev clean-venv emulator bench-emulator hostile
 
 ## run: the three functions on 127.0.0.1:9001-9003 with generated dev credentials, API key and JWT secret
 ## (PORT_CREATE, PORT_USER, PORT_IP move them; RUN_PROFILE=debug builds faster)
@@ -109,6 +109,11 @@ bench:
 ## load: create-ticket under wrk, 64 connections for 60 s: throughput, p50/p99, errors, RSS (not a test)
 load:
 	scripts/load.sh
+
+## hostile: create-ticket in HTTP mode against slow, chunked and refused-request floods: latency, RSS, log counts (not a test)
+hostile:
+	$(CARGO) build --release -q -p create-ticket
+	$(HOST_PYTHON) scripts/hostile.py
 
 ## first-request: exec to first answered request for each function (release build)
 first-request:
