@@ -28,7 +28,7 @@ def test_make_run_variables_are_documented():
     script = (ROOT / "scripts" / "run-local.sh").read_text()
     read = set(re.findall(r"^([A-Z_]+)=\$\{\1:-", script, re.M)) | set(re.findall(r"\$\{([A-Z_]+):-", script))
     read -= {"PYTHON", "CARGO_TARGET_DIR"}  # not make run settings
-    table = README[README.index("`make run` generates") : README.index("### `customauth` on the PATH")]
+    table = README[README.index("`make run` runs the whole login loop") : README.index("### `customauth` on the PATH")]
     documented = set(re.findall(r"^\| `([A-Z_]+)` \|", table, re.M))
     assert read == documented, (read, documented)
 

@@ -6,6 +6,7 @@ already done, so the script's own `cargo build` finds nothing to do.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -22,11 +23,12 @@ SCRIPT = ROOT / "scripts" / "run-local.sh"
 
 def script_env(tmp_path: Path, **settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CUSTOMAUTH_", "TCB_", "PORT", "HOST"))}
-    ports = {"PORT_CREATE": str(free_port()), "PORT_USER": str(free_port()), "PORT_IP": str(free_port())}
+    ports = {"PORT_CREATE": str(free_port()), "PORT_USER": str(free_port()), "PORT_IP": str(free_port()),
+             "PORT_EMULATOR": str(free_port())}
     return {**env, **ports, "DEV_DIR": str(tmp_path / "dev"), **settings}
 
 
-@pytest.mark.parametrize("variable", ["PORT_CREATE", "PORT_USER", "PORT_IP"])
+@pytest.mark.parametrize("variable", ["PORT_CREATE", "PORT_USER", "PORT_IP", "PORT_EMULATOR"])
 def test_busy_port_exits_2_naming_the_variable_before_building(variable, tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -92,12 +94,22 @@ def test_runs_answers_and_stops_on_term(tmp_path):
         status, _, answer = request("GET", f"http://127.0.0.1:{env['PORT_USER']}/getUserInfo")
         assert status == 401, answer
 
+        # The printed walk-through, pasted as printed: createTicket -> sign in at the emulator ->
+        # getUserInfo with the emulator's access token answers the same customUserId.
+        text = read(out)
+        loop = text[text.index("to paste:") + len("to paste:") : text.index("Check a ticket")]
+        done = subprocess.run(["bash", "-euo", "pipefail", "-c", loop], capture_output=True, text=True,
+                              timeout=60, env=env)
+        assert done.returncode == 0, done
+        user, _ = json.JSONDecoder().raw_decode(done.stdout)  # getClientIP's answer follows it
+        assert user["customUserId"] == "dev_user_1" and user["uid"] and not user["isAnonymous"], done.stdout
+
         # One function dies: the script stops the others and exits 1, naming it.
         (victim,) = [c for c in children(proc.pid) if "get-client-ip" in Path(f"/proc/{c}/cmdline").read_text()]
         os.kill(victim, signal.SIGKILL)
         assert proc.wait(timeout=30) == 1, read(out)
         assert "get-client-ip (PORT_IP=" in read(out), read(out)
-        for port in (env["PORT_CREATE"], env["PORT_USER"], env["PORT_IP"]):
+        for port in (env["PORT_CREATE"], env["PORT_USER"], env["PORT_IP"], env["PORT_EMULATOR"]):
             with socket.socket() as s:
                 assert s.connect_ex(("127.0.0.1", int(port))) != 0, f"port {port} still answers"
     finally:
@@ -107,13 +119,13 @@ def test_runs_answers_and_stops_on_term(tmp_path):
         out.close()
 
 
-def test_sigterm_stops_all_three_and_exits_0(tmp_path):
+def test_sigterm_stops_all_four_and_exits_0(tmp_path):
     env = script_env(tmp_path, RUN_PROFILE="debug")
     proc, out = start_script(env, tmp_path)
     try:
         assert wait_until(lambda: "customauth is running" in read(out) or proc.poll() is not None, 900), read(out)
         pids = children(proc.pid)
-        assert len(pids) == 3, pids
+        assert len(pids) == 4, pids
         proc.terminate()
         assert proc.wait(timeout=30) == 0, read(out)
         assert wait_until(lambda: not any(Path(f"/proc/{p}").exists() for p in pids), 15)

@@ -16,6 +16,7 @@ import copy
 import json
 import os
 import re
+import subprocess
 import time
 from pathlib import Path
 
@@ -295,9 +296,9 @@ MODES = {
                  "CorsAllowedOrigins": ORIGINS}, {"create-ticket", "get-user-info", "get-client-ip"}),
     "jwt-jwks": ({"CallerAuth": "jwt", "JwtJwks": "<jwks>", "JwtIssuer": ISSUER, "JwtAudience": AUDIENCE},
                  {"create-ticket", "get-user-info", "get-client-ip"}),
-    "jwt-public-key": ({"CallerAuth": "jwt", "JwtPublicKey": "<pem>"},
+    "jwt-public-key": ({"CallerAuth": "jwt", "JwtPublicKey": "<pem>", "JwtAudience": AUDIENCE},
                        {"create-ticket", "get-user-info", "get-client-ip"}),
-    "jwt-secret": ({"CallerAuth": "jwt", "JwtSecretArn": "<jwt_secret>"},
+    "jwt-secret": ({"CallerAuth": "jwt", "JwtSecretArn": "<jwt_secret>", "JwtIssuer": ISSUER},
                    {"create-ticket", "get-user-info", "get-client-ip"}),
     "api-key": ({"CallerAuth": "api-key", "ApiKeysSecretArn": "<api_keys>", "CorsAllowedOrigins": ORIGINS},
                 {"create-ticket", "get-client-ip"}),
@@ -363,12 +364,21 @@ def test_mode_deploys_and_every_function_answers(mode, idp, secrets, moto):
     try:
         urls = {}
         for name, env in functions.items():
+            if caller_auth == "gateway" and name != "get-client-ip":
+                # Only an authorizer on Lambda can vouch for a caller: in HTTP mode a gateway-mode
+                # function refuses to start; test_gateway_mode_on_lambda runs it as deployed.
+                done = subprocess.run([str(binary(name))], env={**env, **moto.env(), "HOST": "127.0.0.1",
+                                      "PORT": str(free_port())}, capture_output=True, text=True, timeout=30)
+                assert done.returncode == 2 and "HTTP mode" in done.stdout + done.stderr, done
+                continue
             proc, urls[name] = start_http(name, env, moto)
             processes.append(proc)
 
         status, _, answer = request("GET", urls["get-client-ip"] + "/getClientIP")
         assert (status, answer) == (200, {"ip": "127.0.0.1"})
 
+        if caller_auth == "gateway":
+            return
         create = urls["create-ticket"] + "/createTicket"
         json_ct = {"Content-Type": "application/json"}
         status, _, answer = request("POST", create, json_ct, b'{"customUserId":"user_1234"}')
@@ -384,23 +394,20 @@ def test_mode_deploys_and_every_function_answers(mode, idp, secrets, moto):
             assert status == 401, answer
         elif caller_auth == "jwt":
             if "JwtSecretArn" in MODES[mode][0]:
-                token = hs256_token(secrets["jwt_secret_value"], "user_1234")
+                token = hs256_token(secrets["jwt_secret_value"], "user_1234", iss=ISSUER)
             else:
                 token = idp.token("user_1234", iss=ISSUER, aud=AUDIENCE)
             status, _, answer = request("POST", create, {"Authorization": f"Bearer {token}", **json_ct}, b"{}")
             assert status == 200, answer
             check_ticket(answer["ticket"], "user_1234")
-        # gateway: outside Lambda there is no authorizer, so every HTTP caller gets the 401 above;
-        # test_gateway_mode_on_lambda gives the function an authorizer's identity.
-
         if "get-user-info" in urls and caller_auth != "gateway":
             if "JwtSecretArn" in MODES[mode][0]:
-                token = hs256_token(secrets["jwt_secret_value"], "user_5678")
+                token = hs256_token(secrets["jwt_secret_value"], "user_5678", iss=ISSUER)
             else:
                 token = idp.token("user_5678", iss=ISSUER, aud=AUDIENCE)
             status, _, answer = request("GET", urls["get-user-info"] + "/getUserInfo", {"Authorization": f"Bearer {token}"})
             assert (status, answer.get("customUserId")) == (200, "user_5678"), answer
-            if stack.params["JwtIssuer"]:
+            if stack.params["JwtIssuer"] and "JwtSecretArn" not in MODES[mode][0]:
                 wrong = idp.token("user_5678", iss="https://elsewhere.example.com/", aud=AUDIENCE)
                 status, _, _ = request("GET", urls["get-user-info"] + "/getUserInfo", {"Authorization": f"Bearer {wrong}"})
                 assert status == 401
@@ -443,6 +450,10 @@ BROKEN = [
     ("gateway without issuer", {"CallerAuth": "gateway", "JwtAudience": AUDIENCE}, "GatewayNeedsAuthorizer"),
     ("gateway without audience", {"CallerAuth": "gateway", "JwtIssuer": ISSUER}, "GatewayNeedsAuthorizer"),
     ("jwt without a key", {"CallerAuth": "jwt", "JwtIssuer": ISSUER}, "JwtNeedsKey"),
+    ("jwt without issuer or audience", {"CallerAuth": "jwt", "JwtJwks": "{}"}, "JwtNeedsIssuerOrAudience"),
+    ("api-key's getUserInfo key without issuer or audience",
+     {"CallerAuth": "api-key", "ApiKeysSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:k",
+      "JwtJwks": "{}"}, "JwtNeedsIssuerOrAudience"),
     ("two jwt keys", {"CallerAuth": "jwt", "JwtJwks": "{}", "JwtPublicKey": "pem"}, "AtMostOneJwtKey"),
     ("api-key without its secret", {"CallerAuth": "api-key"}, "ApiKeyNeedsSecret"),
 ]
