@@ -307,7 +307,7 @@ impl Store {
             user_from_row,
         )
         .optional()?;
-        let mut user = match existing {
+        let user = match existing {
             Some(user) => user,
             None => {
                 let user = User {
@@ -326,16 +326,7 @@ impl Store {
                 user
             }
         };
-        exec(
-            &tx,
-            "UPDATE users SET last_sign_in_ms = ?3 WHERE env = ?1 AND uid = ?2",
-            params![env, user.uid, now_ms],
-        )?;
-        user.last_sign_in_ms = Some(now_ms);
-        Self::end_user_sessions(&tx, env, &user.uid, "replaced", now_ms)?;
-        let session = Self::new_session(&tx, env, &user.uid, lifetimes, now_ms)?;
-        tx.commit()?;
-        Ok((user, session))
+        Self::signed_in(tx, user, lifetimes, now_ms)
     }
 
     /// Signs in an anonymous user: the one whose uid is `uuid` when it is
@@ -364,7 +355,7 @@ impl Store {
             .optional()?,
             None => None,
         };
-        let mut user = match existing {
+        let user = match existing {
             Some(user) => user,
             None => {
                 let user = User {
@@ -383,14 +374,29 @@ impl Store {
                 user
             }
         };
+        Self::signed_in(tx, user, lifetimes, now_ms)
+    }
+
+    /// Records a sign-in of `user` at `now_ms` in `tx`: its last sign-in,
+    /// the end of its earlier sessions (signing in again replaces them), a new
+    /// session; then commits.
+    ///
+    /// # Errors
+    /// SQLite's error.
+    fn signed_in(
+        tx: rusqlite::Transaction<'_>,
+        mut user: User,
+        lifetimes: Lifetimes,
+        now_ms: u64,
+    ) -> Result<(User, Session), StoreError> {
         exec(
             &tx,
             "UPDATE users SET last_sign_in_ms = ?3 WHERE env = ?1 AND uid = ?2",
-            params![env, user.uid, now_ms],
+            params![user.env, user.uid, now_ms],
         )?;
         user.last_sign_in_ms = Some(now_ms);
-        Self::end_user_sessions(&tx, env, &user.uid, "replaced", now_ms)?;
-        let session = Self::new_session(&tx, env, &user.uid, lifetimes, now_ms)?;
+        Self::end_user_sessions(&tx, &user.env, &user.uid, "replaced", now_ms)?;
+        let session = Self::new_session(&tx, &user.env, &user.uid, lifetimes, now_ms)?;
         tx.commit()?;
         Ok((user, session))
     }
