@@ -24,7 +24,7 @@ run:
 
 ## test: tools, formatting, clippy, cfn-lint, then every unit, integration, end-to-end and doc test
 test: deps lint
-	$(CARGO) build --workspace --bins --examples
+	$(CARGO) build --workspace --bins
 	scripts/schemathesis.sh
 	$(CARGO) nextest run --workspace --all-targets --no-fail-fast
 	$(CARGO) test --workspace --doc
