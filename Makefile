@@ -25,6 +25,7 @@ run:
 ## test: tools, formatting, clippy, cfn-lint, then every unit, integration, end-to-end and doc test
 test: deps lint
 	$(CARGO) build --workspace --bins
+	$(CARGO) build -p customauth --examples
 	scripts/schemathesis.sh
 	$(CARGO) nextest run --workspace --all-targets --no-fail-fast
 	$(CARGO) test --workspace --doc
