@@ -302,7 +302,7 @@ where
     }
     let read = async {
         let mut body = std::pin::pin!(body);
-        let mut buffer: Vec<u8> = Vec::new();
+        let mut buffer: Vec<u8> = Vec::with_capacity(declared.map_or(0, |n| n as usize));
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|_| {
                 ApiError::bad_request("INVALID_REQUEST", "request body could not be read")

@@ -270,3 +270,27 @@ fn a_flood_of_refusals_with_a_stalled_log_sink_neither_stalls_requests_nor_loses
         "every refusal is either logged or counted"
     );
 }
+
+#[test]
+fn a_request_head_over_the_buffer_is_refused_and_others_are_served() {
+    let p = start(&[]);
+    let big = "x".repeat(20 * 1024);
+    let mut s = raw(
+        &p,
+        &post_head(&format!("X-Padding: {big}\r\nContent-Length: 0\r\n")),
+    );
+    let answer = read_until_closed(&mut s);
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer:?}");
+    // An 8 KiB credential, the most the caller checks take, still fits.
+    let r = request(
+        "POST",
+        &p.url("/createTicket"),
+        &[
+            ("x-api-key", API_KEY),
+            ("content-type", "application/json"),
+            ("x-padding", &"y".repeat(8 * 1024)),
+        ],
+        Some(br#"{"customUserId":"user_1234"}"#),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+}

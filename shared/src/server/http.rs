@@ -31,6 +31,10 @@ pub const VAR_MAX_CONNECTIONS: &str = "CUSTOMAUTH_MAX_CONNECTIONS";
 /// How long a client may take to send the request head, and how long an idle
 /// keep-alive connection is kept.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most hyper buffers for one connection, request head included: a head
+/// larger than this is refused (431), and a client that sends faster than the
+/// body is read holds no more than this in the server.
+pub const READ_BUFFER_BYTES: usize = 16 * 1024;
 /// The default deadline for a whole request body.
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(5);
 /// File descriptors kept back from the connection cap for everything else
@@ -143,7 +147,7 @@ where
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_TIMEOUT)
-        .max_buf_size(64 * 1024);
+        .max_buf_size(READ_BUFFER_BYTES);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, max_connections = limits.max_connections, body_timeout_ms = limits.body_timeout.as_millis(), "listening");
