@@ -51,6 +51,19 @@ run('js-sdk 2.32.0', [
     assert.equal(claims.sub, uid);
     assert.equal(claims.aud, ENV);
   }],
+  ['get-user-info in cloudbase mode answers with the caller\'s own uid and customUserId', async () => {
+    // GET_USER_INFO_URL: the project's get-user-info function with
+    // CUSTOMAUTH_CALLER_AUTH=cloudbase, asking this emulator.
+    const url = process.env.GET_USER_INFO_URL;
+    if (!url) return;
+    const { accessToken } = await auth.getAccessToken();
+    const res = await fetch(url, { headers: { Authorization: `Bearer ${accessToken}` } });
+    const body = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.deepEqual(body, { openId: '', appId: '', uid, customUserId: 'js2_user', isAnonymous: false });
+    const refused = await fetch(url, { headers: { Authorization: `Bearer ${accessToken}x` } });
+    assert.equal(refused.status, 401);
+  }],
   ['the same customUserId signs in to the same uid', async () => {
     const t = await ticket('js2_user');
     const res = await auth.signInWithCustomTicket(async () => t);

@@ -178,6 +178,18 @@ pub async fn index(State(service): State<Arc<Service>>) -> Response {
     Html(html).into_response()
 }
 
+/// `GET /emulator/v1/stats`: identity lookups answered since start,
+/// `{"userInfoLookups": {"v1": N, "v2": M}}`.
+pub async fn stats(State(service): State<Arc<Service>>) -> Json<serde_json::Value> {
+    use std::sync::atomic::Ordering::Relaxed;
+    Json(serde_json::json!({
+        "userInfoLookups": {
+            "v1": service.lookups.v1.load(Relaxed),
+            "v2": service.lookups.v2.load(Relaxed),
+        }
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

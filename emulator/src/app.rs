@@ -27,6 +27,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/auth/v1/user/me", get(v2::user_me))
         .route("/auth/v1/revoke", post(v2::revoke))
         .route("/.well-known/jwks.json", get(admin::jwks))
+        .route("/emulator/v1/stats", get(admin::stats))
         .route(
             "/emulator/v1/envs/{env}/users",
             get(admin::users).delete(admin::clear),

@@ -96,6 +96,19 @@ pub struct Service {
     pub store: Store,
     /// `iss` of access tokens: the emulator's base URL.
     pub issuer: String,
+    /// Identity lookups answered: v1 `auth.getUserInfo` and v2
+    /// `GET /auth/v1/user/me` (`GET /emulator/v1/stats`).
+    pub lookups: Lookups,
+}
+
+/// Counts of identity lookups, by protocol: what a backend that checks
+/// CloudBase logins (customauth's `cloudbase` mode) costs the service.
+#[derive(Debug, Default)]
+pub struct Lookups {
+    /// v1 `auth.getUserInfo` calls.
+    pub v1: std::sync::atomic::AtomicU64,
+    /// v2 `GET /auth/v1/user/me` calls.
+    pub v2: std::sync::atomic::AtomicU64,
 }
 
 impl Service {

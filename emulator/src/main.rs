@@ -140,6 +140,7 @@ async fn run(args: Args) -> ExitCode {
         tokens,
         store,
         issuer: issuer.clone(),
+        lookups: Default::default(),
     });
     if let Err(e) = listener.set_nonblocking(true) {
         return fail(format!("cannot listen on {address}: {e}"));

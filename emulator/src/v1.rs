@@ -159,6 +159,10 @@ fn dispatch(
             Ok(json!({"access_token": token, "access_token_expire": life}))
         }
         "auth.getUserInfo" => {
+            service
+                .lookups
+                .v1
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let caller = service.authenticate(Some(env), &s(&p.access_token), now)?;
             Ok(json!({"data": user_info(&caller.user)}))
         }

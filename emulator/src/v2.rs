@@ -210,12 +210,21 @@ pub async fn token(
 }
 
 /// `GET /auth/v1/user/me`.
+///
+/// With `?client_id=ENV`, a token of another env is refused, as the real
+/// service's per-env origin (`ENV.REGION.tcb-api...`) would.
 pub async fn user_me(
     State(service): State<Arc<Service>>,
+    Query(query): Query<ClientQuery>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, V2Error> {
+    service
+        .lookups
+        .v2
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let now = customauth_core::now_ms();
-    let caller = service.authenticate(None, &bearer(&headers), now)?;
+    let env = query.client_id.filter(|c| !c.is_empty());
+    let caller = service.authenticate(env.as_deref(), &bearer(&headers), now)?;
     let user = &caller.user;
     let providers: Vec<Value> = user
         .custom_user_id

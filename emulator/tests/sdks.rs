@@ -42,6 +42,13 @@ fn node_modules() {
 }
 
 fn run_script(script: &str) {
+    run_script_with(script, false);
+}
+
+/// `script` against a fresh emulator; with `get_user_info`, also the
+/// project's get-user-info in `cloudbase` mode asking that emulator, at
+/// `GET_USER_INFO_URL`.
+fn run_script_with(script: &str, get_user_info: bool) {
     node_modules();
     let ticket_bin = sibling_bin("create-ticket");
     let emu = Emulator::start();
@@ -55,6 +62,22 @@ fn run_script(script: &str) {
         ],
     )
     .expect("create-ticket starts");
+    let get_user_info = get_user_info.then(|| {
+        let endpoint = emu.url("");
+        Process::http(
+            &sibling_bin("get-user-info"),
+            &[
+                ("CUSTOMAUTH_CALLER_AUTH", "cloudbase"),
+                ("CUSTOMAUTH_CLOUDBASE_ENV", ENV_A),
+                ("CUSTOMAUTH_CLOUDBASE_ENDPOINT", endpoint.as_str()),
+            ],
+        )
+        .expect("get-user-info starts")
+    });
+    let extra: Vec<(&str, String)> = get_user_info
+        .iter()
+        .map(|p| ("GET_USER_INFO_URL", p.url("/")))
+        .collect();
     // create-ticket signs at the current time only: the expired ticket is
     // minted here, issued 11 minutes ago.
     let expired = signer_a()
@@ -73,7 +96,8 @@ fn run_script(script: &str) {
             .env("EMULATOR_ENV", ENV_A)
             .env("CREATE_TICKET_URL", create_ticket.url("/"))
             .env("CREATE_TICKET_API_KEY", API_KEY)
-            .env("EXPIRED_TICKET", expired),
+            .env("EXPIRED_TICKET", expired)
+            .envs(extra),
         Duration::from_secs(120),
         "node",
     );
@@ -100,9 +124,11 @@ fn tcb_js_sdk_signs_in() {
     run_script("tcb-js-sdk.js");
 }
 
+/// Also the whole loop with the project's getUserInfo in `cloudbase` mode:
+/// the SDK's access token, checked by asking the emulator.
 #[test]
-fn js_sdk_2_signs_in() {
-    run_script("js-sdk-v2.js");
+fn js_sdk_2_signs_in_and_get_user_info_in_cloudbase_mode_knows_it() {
+    run_script_with("js-sdk-v2.js", true);
 }
 
 #[test]

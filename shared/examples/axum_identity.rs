@@ -23,7 +23,7 @@ async fn me(
 ) -> Json<serde_json::Value> {
     let who = match caller {
         Caller::User(user) => user.user_id.to_string(),
-        Caller::Backend | Caller::Anonymous => String::new(),
+        _ => String::new(),
     };
     let ip = ip.0.map(|ip| ip.to_string()).unwrap_or_default();
     Json(serde_json::json!({ "customUserId": who, "ip": ip }))

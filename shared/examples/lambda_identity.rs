@@ -17,7 +17,8 @@ use lambda_http::{Body, Error, Request, Response, service_fn};
 async fn hello(req: Request) -> Result<Response<Body>, Error> {
     let who = match req.extensions().get::<Caller>() {
         Some(Caller::User(user)) => user.user_id.to_string(),
-        Some(Caller::Backend | Caller::Anonymous) | None => String::new(),
+        // A backend, anyone (none mode), a CloudBase user without a customUserId.
+        _ => String::new(),
     };
     let ip = match req.extensions().get::<ClientIp>() {
         Some(ClientIp(Some(ip))) => ip.to_string(),

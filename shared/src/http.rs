@@ -64,6 +64,9 @@ pub enum ApiError {
     /// 500: anything unexpected. The body is generic; details go to the log.
     #[error("internal error")]
     Internal,
+    /// 503: a service this one depends on (CloudBase) cannot answer now.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl ApiError {
@@ -86,6 +89,7 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -100,6 +104,7 @@ impl ApiError {
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Self::Internal => "INTERNAL",
+            Self::Unavailable(_) => "UNAVAILABLE",
         }
     }
 
@@ -143,6 +148,11 @@ impl ApiError {
                 .headers_mut()
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
@@ -172,7 +182,10 @@ pub fn json_response<B: From<String>>(
 
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
-        Self::Unauthorized(e.to_string())
+        match e {
+            AuthError::Unavailable(_) => Self::Unavailable(e.to_string()),
+            _ => Self::Unauthorized(e.to_string()),
+        }
     }
 }
 

@@ -39,14 +39,14 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use futures_util::future::{Either, Ready, ready};
+use futures_util::future::{BoxFuture, Either, Ready, ready};
 use lambda_http::http::{Request, Response};
 use tower::{Layer, Service};
 
 use crate::client_ip::{TrustedProxies, client_ip_parts};
 use crate::config::ConfigError;
 use crate::http::{ApiError, RequestId, request_id_of};
-use crate::identity::{AuthError, CallerAuth};
+use crate::identity::{AuthError, Caller, CallerAuth};
 
 /// The caller's address as the layer resolved it; `None` when nothing is
 /// known (getClientIP then answers `""`, as the SDK does).
@@ -115,17 +115,46 @@ impl IdentityLayer {
     /// # Errors
     /// The [`AuthError`] when a caller is required and there is none.
     fn identify<B>(&self, req: &mut Request<B>) -> Result<(), AuthError> {
-        let ip = client_ip_parts(req.headers(), req.extensions(), &self.proxies);
-        req.extensions_mut().insert(ClientIp(ip));
+        self.resolve_ip(req);
         let Some(auth) = &self.auth else {
             return Ok(());
         };
-        match auth.authenticate_parts(req.headers(), req.extensions()) {
+        let checked = auth.authenticate_parts(req.headers(), req.extensions());
+        self.record(req, checked)
+    }
+
+    /// [`IdentityLayer::identify`] for a mode that may ask the network.
+    async fn identify_remote<B>(&self, req: &mut Request<B>) -> Result<(), AuthError> {
+        self.resolve_ip(req);
+        let Some(auth) = &self.auth else {
+            return Ok(());
+        };
+        let checked = auth.verify(req.headers(), req.extensions()).await;
+        self.record(req, checked)
+    }
+
+    fn needs_lookup(&self) -> bool {
+        self.auth.as_deref().is_some_and(CallerAuth::needs_lookup)
+    }
+
+    fn resolve_ip<B>(&self, req: &mut Request<B>) {
+        let ip = client_ip_parts(req.headers(), req.extensions(), &self.proxies);
+        req.extensions_mut().insert(ClientIp(ip));
+    }
+
+    /// Puts the caller (or, when optional, the reason there is none) in the
+    /// extensions. A check that could not be made (503) is never optional.
+    fn record<B>(
+        &self,
+        req: &mut Request<B>,
+        checked: Result<Caller, AuthError>,
+    ) -> Result<(), AuthError> {
+        match checked {
             Ok(caller) => {
                 req.extensions_mut().insert(caller);
                 Ok(())
             }
-            Err(e) if self.require_caller => Err(e),
+            Err(e) if self.require_caller || matches!(e, AuthError::Unavailable(_)) => Err(e),
             Err(e) => {
                 req.extensions_mut().insert(e);
                 Ok(())
@@ -152,31 +181,54 @@ pub struct Identity<S> {
     layer: IdentityLayer,
 }
 
+/// The future of [`Identity`]: the inner service's, an immediate refusal, or
+/// (`cloudbase` mode) a lookup followed by either.
+pub type IdentityFuture<F, R, E> =
+    Either<Either<F, Ready<Result<R, E>>>, BoxFuture<'static, Result<R, E>>>;
+
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Identity<S>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send,
+    ReqBody: Send + 'static,
     ResBody: From<String>,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = Either<S::Future, Ready<Result<Response<ResBody>, S::Error>>>;
+    type Future = IdentityFuture<S::Future, Response<ResBody>, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        if self.layer.needs_lookup() {
+            // The service made ready by poll_ready goes into the future; a
+            // clone stays for the next call.
+            let clone = self.inner.clone();
+            let mut inner = std::mem::replace(&mut self.inner, clone);
+            let layer = self.layer.clone();
+            return Either::Right(Box::pin(async move {
+                match layer.identify_remote(&mut req).await {
+                    Ok(()) => inner.call(req).await,
+                    Err(e) => Ok(refusal(&req, e)),
+                }
+            }));
+        }
         match self.layer.identify(&mut req) {
-            Ok(()) => Either::Left(self.inner.call(req)),
-            Err(e) => {
-                let request_id = match req.extensions().get::<RequestId>() {
-                    Some(id) => id.0.clone(),
-                    None => request_id_of(req.extensions()),
-                };
-                Either::Right(ready(Ok(ApiError::from(e).into_response(&request_id))))
-            }
+            Ok(()) => Either::Left(Either::Left(self.inner.call(req))),
+            Err(e) => Either::Left(Either::Right(ready(Ok(refusal(&req, e))))),
         }
     }
+}
+
+/// The JSON error response for a request without an acceptable caller.
+fn refusal<B, ResBody: From<String>>(req: &Request<B>, e: AuthError) -> Response<ResBody> {
+    let request_id = match req.extensions().get::<RequestId>() {
+        Some(id) => id.0.clone(),
+        None => request_id_of(req.extensions()),
+    };
+    ApiError::from(e).into_response(&request_id)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::credentials::{CredentialsSource, VAR_ENV};
 use crate::env::var;
 use crate::function::{Function, Variable};
 use crate::http::{ApiError, RequestId, json_body, json_response, present};
-use crate::identity::{Caller, CallerAuth, VAR_API_KEYS};
+use crate::identity::{Caller, CallerAuth, CallerAuthMode, VAR_API_KEYS, VAR_CALLER_AUTH};
 use crate::layer::{ClientIp, IdentityLayer};
 use crate::signer::SignerHandle;
 use crate::ticket::{Limits, MAX_SAFE_INTEGER, TicketOptions};
@@ -110,6 +110,15 @@ impl Function for CreateTicket {
         let settings = crate::aws::AwsFetchSettings::from_env(env)?;
         #[cfg(not(feature = "aws"))]
         let settings = ();
+        if let Some(mode @ (CallerAuthMode::CloudBase | CallerAuthMode::CloudBaseContext)) =
+            var(env, VAR_CALLER_AUTH).and_then(|mode| mode.parse().ok())
+        {
+            return Err(ConfigError::Conflict(format!(
+                "create-ticket does not take CUSTOMAUTH_CALLER_AUTH={mode}: a caller signed in to \
+                 CloudBase already holds its login, and a ticket must name a customUserId your \
+                 backend proved; use jwt, gateway or api-key"
+            )));
+        }
         let auth = caller_auth_from_env(env, &settings).await?;
         let limits = Limits::from_env(env)?;
         let proxies = TrustedProxies::from_env(env)?;
@@ -143,6 +152,11 @@ impl Function for CreateTicket {
                 }
                 _ => user.user_id.clone(),
             },
+            Caller::CloudBase(_) => {
+                return Err(ApiError::Forbidden(
+                    "a CloudBase login without a customUserId cannot ask for a ticket".into(),
+                ));
+            }
             Caller::Backend | Caller::Anonymous => named.ok_or_else(|| {
                 ApiError::bad_request(
                     "INVALID_CUSTOM_USER_ID",

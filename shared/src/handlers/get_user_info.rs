@@ -3,7 +3,7 @@
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 
-use super::{CALLER_AUTH, CLIENT_IP, SERVER};
+use super::{CALLER_AUTH, CLIENT_IP, CLOUDBASE, SERVER};
 use crate::client_ip::TrustedProxies;
 use crate::config::ConfigError;
 use crate::function::{Function, Variable};
@@ -26,7 +26,9 @@ impl GetUserInfo {
     pub fn new(auth: CallerAuth, proxies: TrustedProxies) -> Result<Self, ConfigError> {
         if auth.mode() == CallerAuthMode::ApiKey {
             return Err(ConfigError::Conflict(
-                "get-user-info needs CUSTOMAUTH_CALLER_AUTH=gateway or jwt: an API key names a backend, not a user".into(),
+                "get-user-info needs CUSTOMAUTH_CALLER_AUTH=gateway, jwt, cloudbase or \
+                 cloudbase-context: an API key names a backend, not a user"
+                    .into(),
             ));
         }
         Ok(Self {
@@ -41,7 +43,7 @@ impl Function for GetUserInfo {
                                  {\"openId\", \"appId\", \"uid\", \"customUserId\", \"isAnonymous\"}";
     const METHODS: &'static [Method] = &[Method::GET, Method::POST];
     const ALLOW: &'static str = "GET, POST";
-    const VARIABLES: &'static [&'static [Variable]] = &[CALLER_AUTH, CLIENT_IP, SERVER];
+    const VARIABLES: &'static [&'static [Variable]] = &[CALLER_AUTH, CLOUDBASE, CLIENT_IP, SERVER];
 
     /// Reads the caller-auth settings, once.
     ///
@@ -58,6 +60,7 @@ impl Function for GetUserInfo {
     async fn call(&self, req: Request) -> Result<Response<Body>, ApiError> {
         let info = match req.extensions().get::<Caller>() {
             Some(Caller::User(user)) => user.info.clone(),
+            Some(Caller::CloudBase(info)) => info.clone(),
             Some(Caller::Anonymous) => UserInfo {
                 is_anonymous: true,
                 ..UserInfo::default()

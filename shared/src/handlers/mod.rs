@@ -20,6 +20,10 @@ use crate::credentials::{
     VAR_SPLIT_KEY_ID, VAR_SSM_PARAMETER,
 };
 use crate::function::Variable;
+use crate::identity::cloudbase::{
+    VAR_CLOUDBASE_CACHE_ENTRIES, VAR_CLOUDBASE_CACHE_SECONDS, VAR_CLOUDBASE_ENDPOINT,
+    VAR_CLOUDBASE_ENV, VAR_CLOUDBASE_REGION, VAR_CLOUDBASE_TIMEOUT_MS,
+};
 use crate::identity::{
     VAR_ALLOW_INSECURE_NONE, VAR_API_KEYS, VAR_CALLER_AUTH, VAR_JWT_ALLOW_ANY_AUDIENCE,
     VAR_JWT_AUDIENCE, VAR_JWT_ISSUER, VAR_JWT_JWKS, VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET,
@@ -57,7 +61,7 @@ const CREDENTIALS: &[Variable] = &[
 const CALLER_AUTH: &[Variable] = &[
     (
         VAR_CALLER_AUTH,
-        "gateway, jwt, api-key or none (required, no default)",
+        "gateway, jwt, api-key, none; get-user-info also cloudbase, cloudbase-context (required)",
     ),
     (
         VAR_ALLOW_INSECURE_NONE,
@@ -84,6 +88,34 @@ const CALLER_AUTH: &[Variable] = &[
     (
         VAR_JWT_ALLOW_ANY_AUDIENCE,
         "jwt mode: 1 to start with neither issuer nor audience",
+    ),
+];
+
+/// The CloudBase modes' variables (getUserInfo only).
+const CLOUDBASE: &[Variable] = &[
+    (
+        VAR_CLOUDBASE_ENV,
+        "cloudbase, cloudbase-context: the environment id (required)",
+    ),
+    (
+        VAR_CLOUDBASE_REGION,
+        "cloudbase: region (default ap-shanghai)",
+    ),
+    (
+        VAR_CLOUDBASE_ENDPOINT,
+        "cloudbase: origin to ask instead of CloudBase (the emulator)",
+    ),
+    (
+        VAR_CLOUDBASE_TIMEOUT_MS,
+        "cloudbase: bound on a lookup, then 503 (default 3000)",
+    ),
+    (
+        VAR_CLOUDBASE_CACHE_SECONDS,
+        "cloudbase: reuse of a verified token (default 30; 0 = off)",
+    ),
+    (
+        VAR_CLOUDBASE_CACHE_ENTRIES,
+        "cloudbase: tokens cached at most (default 10000)",
     ),
 ];
 

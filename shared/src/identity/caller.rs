@@ -38,8 +38,9 @@ pub struct VerifiedUser {
     pub info: UserInfo,
 }
 
-/// Who is calling.
+/// Who is calling. More kinds of caller may come with more modes.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Caller {
     /// A verified user (`gateway` and `jwt` modes).
     User(VerifiedUser),
@@ -48,9 +49,15 @@ pub enum Caller {
     Backend,
     /// Anyone (`none` mode, development only).
     Anonymous,
+    /// A user signed in to CloudBase without a customUserId that CloudBase
+    /// vouches for: an anonymous user or one of another login method
+    /// (`cloudbase` mode), or any caller of a CloudBase HTTP function
+    /// (`cloudbase-context` mode, whose context carries the uid only).
+    CloudBase(UserInfo),
 }
 
-/// Why a request has no acceptable caller. Every variant means HTTP 401.
+/// Why a request has no acceptable caller. Every variant means HTTP 401,
+/// except [`AuthError::Unavailable`] (503).
 ///
 /// Messages are fixed texts: they never contain a token, key or claim value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -65,6 +72,10 @@ pub enum AuthError {
     /// The identity claim is not a valid customUserId.
     #[error("the caller's identity is not a valid customUserId: {0}")]
     InvalidIdentity(InvalidUserId),
+    /// The service that vouches for callers (CloudBase, in `cloudbase`
+    /// mode) could not say, in time or at all: not the caller's fault.
+    #[error("the caller cannot be checked now: {0}")]
+    Unavailable(&'static str),
 }
 
 // ---------------------------------------------------------------------------

@@ -64,3 +64,47 @@ fn single_header<'a>(
         .to_str()
         .map_err(|_| AuthError::Invalid("credential header is not visible ASCII"))
 }
+
+/// How a CloudBase access token was presented.
+#[cfg(feature = "cloudbase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CloudBaseForm {
+    /// `Authorization: Bearer ACCESS_TOKEN` (js-sdk 2.x): checked with v2
+    /// `GET /auth/v1/user/me`.
+    Bearer = 0,
+    /// `X-Cloudbase-Credentials: ACCESS_TOKEN/@@/REFRESH_TOKEN` (the HTTP
+    /// access service, js-sdk 1.x `getAuthHeader()`): checked with the v1
+    /// action `auth.getUserInfo`. The refresh token is never used.
+    Credentials = 1,
+}
+
+/// The header carrying CloudBase credentials in the HTTP access service's form.
+#[cfg(feature = "cloudbase")]
+pub(super) const CLOUDBASE_CREDENTIALS: &str = "x-cloudbase-credentials";
+
+/// The CloudBase access token of a request, and the form it came in. Both
+/// forms at once are refused: which one to believe is not ours to guess.
+#[cfg(feature = "cloudbase")]
+pub(super) fn cloudbase_credential(
+    headers: &HeaderMap,
+) -> Result<(CloudBaseForm, &str), AuthError> {
+    if !headers.contains_key(CLOUDBASE_CREDENTIALS) {
+        return bearer(headers).map(|token| (CloudBaseForm::Bearer, token));
+    }
+    if headers.contains_key(AUTHORIZATION) {
+        return Err(AuthError::Invalid(
+            "both Authorization and X-Cloudbase-Credentials are present",
+        ));
+    }
+    let value = single_header(
+        headers,
+        CLOUDBASE_CREDENTIALS,
+        "more than one X-Cloudbase-Credentials header",
+    )?;
+    let access = value.split_once("/@@/").map_or(value, |(access, _)| access);
+    let token = credential_in(access, "empty X-Cloudbase-Credentials access token")?;
+    if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(AuthError::Invalid("the access token contains a space"));
+    }
+    Ok((CloudBaseForm::Credentials, token))
+}

@@ -27,6 +27,14 @@
 //! - `api-key`: a trusted backend presents one of `CUSTOMAUTH_API_KEYS` as
 //!   `X-Api-Key: <key>` or `Authorization: Bearer <key>`; the caller is
 //!   [`Caller::Backend`] and the request body names the customUserId.
+//! - `cloudbase`: the caller presents its CloudBase login (`Authorization:
+//!   Bearer ACCESS_TOKEN` or `X-Cloudbase-Credentials`) and CloudBase says
+//!   who it is, over the network, with a cache in front: see [`cloudbase`].
+//!   Check with [`CallerAuth::verify`] (async); the synchronous checks answer
+//!   [`AuthError::Unavailable`] in this mode.
+//! - `cloudbase-context`: a CloudBase HTTP function reachable only through
+//!   the CloudBase gateway reads the caller from the gateway's
+//!   `X-Cloudbase-Context` header, with no network call: see [`context`].
 //! - `none`: everyone is [`Caller::Anonymous`]. Refused unless
 //!   `CUSTOMAUTH_ALLOW_INSECURE_NONE=1`, and logged as a warning.
 //!
@@ -63,6 +71,8 @@
 // folder; this module uses them all and re-exports their public items.
 mod api_key;
 mod caller;
+pub mod cloudbase;
+pub mod context;
 mod gateway;
 mod headers;
 mod jwt;
@@ -75,6 +85,8 @@ use std::str::FromStr;
 use lambda_http::http::{Extensions, HeaderMap, Request};
 
 use self::api_key::ApiKeys;
+use self::cloudbase::Settings as CloudBaseSettings;
+use self::context::ContextReader;
 use self::gateway::gateway_user;
 use self::headers::{bearer, presented_api_key};
 use self::jwt::JwtVerifier;
@@ -91,7 +103,8 @@ pub use self::jwt::{
     VAR_JWT_AUDIENCE, VAR_JWT_ISSUER, VAR_JWT_JWKS, VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET,
 };
 
-/// Selects the mode: `gateway`, `jwt`, `api-key` or `none`. Required.
+/// Selects the mode: `gateway`, `jwt`, `api-key`, `cloudbase`,
+/// `cloudbase-context` or `none`. Required.
 pub const VAR_CALLER_AUTH: &str = "CUSTOMAUTH_CALLER_AUTH";
 /// Must be `1` for `CUSTOMAUTH_CALLER_AUTH=none` to be accepted.
 pub const VAR_ALLOW_INSECURE_NONE: &str = "CUSTOMAUTH_ALLOW_INSECURE_NONE";
@@ -110,6 +123,10 @@ pub enum CallerAuthMode {
     Jwt,
     /// `api-key`: a backend presents a shared key.
     ApiKey,
+    /// `cloudbase`: CloudBase checks the caller's access token.
+    CloudBase,
+    /// `cloudbase-context`: the CloudBase gateway's `X-Cloudbase-Context`.
+    CloudBaseContext,
     /// `none`: no authentication (development only).
     None,
 }
@@ -121,6 +138,8 @@ impl CallerAuthMode {
             Self::Gateway => "gateway",
             Self::Jwt => "jwt",
             Self::ApiKey => "api-key",
+            Self::CloudBase => "cloudbase",
+            Self::CloudBaseContext => "cloudbase-context",
             Self::None => "none",
         }
     }
@@ -136,7 +155,7 @@ impl CallerAuthMode {
     pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let raw = var(env, VAR_CALLER_AUTH).ok_or(ConfigError::Missing {
             var: VAR_CALLER_AUTH,
-            hint: "set it to gateway, jwt, api-key or none (there is no default)",
+            hint: "set it to gateway, jwt, api-key, cloudbase, cloudbase-context or none (there is no default)",
         })?;
         let mode: Self = raw.parse()?;
         if mode == Self::None {
@@ -175,16 +194,23 @@ impl FromStr for CallerAuthMode {
     /// other value.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        [Self::Gateway, Self::Jwt, Self::ApiKey, Self::None]
-            .into_iter()
-            .find(|mode| mode.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| ConfigError::Invalid {
-                var: VAR_CALLER_AUTH,
-                reason: format!(
-                    "{:?} is not one of gateway, jwt, api-key, none",
-                    s.chars().take(32).collect::<String>()
-                ),
-            })
+        [
+            Self::Gateway,
+            Self::Jwt,
+            Self::ApiKey,
+            Self::CloudBase,
+            Self::CloudBaseContext,
+            Self::None,
+        ]
+        .into_iter()
+        .find(|mode| mode.as_str().eq_ignore_ascii_case(s))
+        .ok_or_else(|| ConfigError::Invalid {
+            var: VAR_CALLER_AUTH,
+            reason: format!(
+                "{:?} is not one of gateway, jwt, api-key, cloudbase, cloudbase-context, none",
+                s.chars().take(32).collect::<String>()
+            ),
+        })
     }
 }
 
@@ -201,6 +227,9 @@ enum Verifier {
     Gateway,
     Jwt(JwtVerifier),
     ApiKeys(ApiKeys),
+    #[cfg(feature = "cloudbase")]
+    CloudBase(Box<cloudbase::CloudBase>),
+    Context(ContextReader),
     None,
 }
 
@@ -236,6 +265,23 @@ impl CallerAuth {
             CallerAuthMode::Gateway => Verifier::Gateway,
             CallerAuthMode::Jwt => Verifier::Jwt(JwtVerifier::from_env(env)?),
             CallerAuthMode::ApiKey => Verifier::ApiKeys(ApiKeys::from_env(env)?),
+            #[cfg(feature = "cloudbase")]
+            CallerAuthMode::CloudBase => Verifier::CloudBase(Box::new(cloudbase::CloudBase::new(
+                CloudBaseSettings::from_env(env)?,
+            )?)),
+            #[cfg(not(feature = "cloudbase"))]
+            CallerAuthMode::CloudBase => {
+                CloudBaseSettings::from_env(env)?;
+                return Err(ConfigError::Invalid {
+                    var: VAR_CALLER_AUTH,
+                    reason: "this build has no CloudBase client (the `cloudbase` feature of \
+                             customauth): use a build with it, or cloudbase-context"
+                        .into(),
+                });
+            }
+            CallerAuthMode::CloudBaseContext => {
+                Verifier::Context(ContextReader::new(CloudBaseSettings::env_id(env)?))
+            }
             CallerAuthMode::None => Verifier::None,
         };
         Ok(Self {
@@ -287,7 +333,42 @@ impl CallerAuth {
                     Err(AuthError::Invalid("API key not accepted"))
                 }
             }
+            #[cfg(feature = "cloudbase")]
+            Verifier::CloudBase(_) => Err(AuthError::Unavailable(
+                "cloudbase mode checks callers over the network: use CallerAuth::verify",
+            )),
+            Verifier::Context(reader) => reader.read(headers),
             Verifier::None => Ok(Caller::Anonymous),
+        }
+    }
+
+    /// Whether checking a caller may need the network (`cloudbase` mode):
+    /// then use [`CallerAuth::verify`].
+    pub fn needs_lookup(&self) -> bool {
+        match &self.verifier {
+            #[cfg(feature = "cloudbase")]
+            Verifier::CloudBase(_) => true,
+            _ => false,
+        }
+    }
+
+    /// Who is calling, in every mode: [`CallerAuth::authenticate_parts`],
+    /// or in `cloudbase` mode the cache or a lookup at CloudBase, within
+    /// `CUSTOMAUTH_CLOUDBASE_TIMEOUT_MS`.
+    ///
+    /// # Errors
+    /// Those of [`CallerAuth::authenticate_parts`]; in `cloudbase` mode
+    /// [`AuthError::Invalid`] for a token CloudBase refuses and
+    /// [`AuthError::Unavailable`] when CloudBase cannot answer in time.
+    pub async fn verify(
+        &self,
+        headers: &HeaderMap,
+        extensions: &Extensions,
+    ) -> Result<Caller, AuthError> {
+        match &self.verifier {
+            #[cfg(feature = "cloudbase")]
+            Verifier::CloudBase(cloudbase) => cloudbase.verify(headers).await,
+            _ => self.authenticate_parts(headers, extensions),
         }
     }
 
@@ -310,6 +391,9 @@ impl fmt::Debug for CallerAuth {
         match &self.verifier {
             Verifier::Jwt(jwt) => s.field("jwt_keys", &jwt.keys()),
             Verifier::ApiKeys(keys) => s.field("api_keys", &keys.count()),
+            #[cfg(feature = "cloudbase")]
+            Verifier::CloudBase(cloudbase) => s.field("cloudbase", &cloudbase.origin()),
+            Verifier::Context(reader) => s.field("cloudbase_context", reader),
             Verifier::Gateway | Verifier::None => &mut s,
         };
         s.finish()

@@ -13,6 +13,7 @@ pub(crate) fn fixed_variants() -> Vec<ApiError> {
         ApiError::PayloadTooLarge,
         ApiError::UnsupportedMediaType,
         ApiError::Internal,
+        ApiError::Unavailable(String::new()),
     ];
     for e in &all {
         match e {
@@ -23,7 +24,8 @@ pub(crate) fn fixed_variants() -> Vec<ApiError> {
             | ApiError::RequestTimeout
             | ApiError::PayloadTooLarge
             | ApiError::UnsupportedMediaType
-            | ApiError::Internal => {}
+            | ApiError::Internal
+            | ApiError::Unavailable(_) => {}
         }
     }
     all

@@ -62,6 +62,7 @@ fn error_codes_are_the_ones_the_code_produces() {
         "PAYLOAD_TOO_LARGE",
         "UNSUPPORTED_MEDIA_TYPE",
         "INTERNAL",
+        "UNAVAILABLE",
     ]
     .into_iter()
     .collect();
@@ -137,7 +138,7 @@ fn operations_document_the_statuses_they_return() {
         expect(
             "/getUserInfo",
             method,
-            &["200", "400", "401", "405", "408", "413"],
+            &["200", "400", "401", "405", "408", "413", "503"],
         );
         expect("/getClientIP", method, &["200", "400", "405", "408", "413"]);
     }
@@ -407,9 +408,15 @@ fn every_ref_resolves_and_every_scheme_is_used() {
     let schemes = spec.keys(&["components", "securitySchemes"]);
     assert_eq!(
         schemes,
-        ["apiKeyBearer", "apiKeyHeader", "jwtBearer"]
-            .into_iter()
-            .collect()
+        [
+            "apiKeyBearer",
+            "apiKeyHeader",
+            "cloudbaseBearer",
+            "cloudbaseCredentials",
+            "jwtBearer"
+        ]
+        .into_iter()
+        .collect()
     );
     let mut used = BTreeSet::new();
     for (path, method) in OPERATIONS {

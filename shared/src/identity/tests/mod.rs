@@ -12,6 +12,7 @@ use crate::env::from_pairs as env;
 use crate::user_id::InvalidUserId;
 
 mod api_key;
+mod context;
 mod gateway;
 mod headers;
 mod jwt;

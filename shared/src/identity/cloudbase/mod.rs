@@ -1,0 +1,238 @@
+//! `cloudbase` mode: the caller presents its CloudBase login and CloudBase
+//! says who it is.
+//!
+//! A client signed in with its ticket holds a CloudBase access token. It
+//! sends it as `Authorization: Bearer ACCESS_TOKEN` (js-sdk 2.x) or as
+//! `X-Cloudbase-Credentials: ACCESS_TOKEN/@@/REFRESH_TOKEN` (the HTTP access
+//! service's form, js-sdk 1.x `auth.getAuthHeader()`), and the function asks
+//! CloudBase: `GET /auth/v1/user/me` for the first form, the v1 action
+//! `auth.getUserInfo` for the second. The origin is
+//! `https://ENV.REGION.tcb-api.tencentcloudapi.com`, or
+//! `CUSTOMAUTH_CLOUDBASE_ENDPOINT` (the emulator in tests and local runs).
+//!
+//! - A verified identity is cached by the SHA-256 of the token for
+//!   `CUSTOMAUTH_CLOUDBASE_CACHE_SECONDS` (default 30, `0` turns the cache
+//!   off), never past the token's own `exp`, in a least-recently-used cache of
+//!   `CUSTOMAUTH_CLOUDBASE_CACHE_ENTRIES` (default 10,000). A refusal is never
+//!   cached. A token signed out elsewhere stays accepted until its cache
+//!   entry ends: that is the bound on revocation.
+//! - CloudBase that is unreachable, slow (beyond
+//!   `CUSTOMAUTH_CLOUDBASE_TIMEOUT_MS`, default 3000, waiting for a lookup slot
+//!   included), answering 5xx or answering something else than the SDK's
+//!   shapes gives [`AuthError::Unavailable`] (HTTP 503), never a 401 that
+//!   blames the caller. At most [`MAX_CONCURRENT_LOOKUPS`] lookups run at
+//!   once, so a flood of unknown tokens costs CloudBase a bounded number of
+//!   calls.
+//! - A token that is a JWT whose own `exp` has passed is refused without a
+//!   lookup (the claim is not verified, so it can only refuse, never accept).
+
+// The lookup needs the `cloudbase` feature (an HTTPS client); without it
+// only the settings are here, so that the mode can be refused by name.
+#[cfg(feature = "cloudbase")]
+mod answer;
+#[cfg(feature = "cloudbase")]
+mod cache;
+#[cfg(feature = "cloudbase")]
+mod client;
+#[cfg(all(test, feature = "cloudbase"))]
+mod tests;
+
+use std::time::Duration;
+
+use crate::config::ConfigError;
+use crate::env::var;
+
+#[cfg(feature = "cloudbase")]
+pub(super) use self::client::CloudBase;
+
+/// The CloudBase environment id the callers signed in to. Required in the
+/// `cloudbase` and `cloudbase-context` modes.
+pub const VAR_CLOUDBASE_ENV: &str = "CUSTOMAUTH_CLOUDBASE_ENV";
+/// The environment's region. Defaults to `ap-shanghai`.
+pub const VAR_CLOUDBASE_REGION: &str = "CUSTOMAUTH_CLOUDBASE_REGION";
+/// An origin that replaces `https://ENV.REGION.tcb-api.tencentcloudapi.com`,
+/// such as `http://127.0.0.1:9100` (the emulator).
+pub const VAR_CLOUDBASE_ENDPOINT: &str = "CUSTOMAUTH_CLOUDBASE_ENDPOINT";
+/// How long one identity check may take, in milliseconds (default 3000).
+pub const VAR_CLOUDBASE_TIMEOUT_MS: &str = "CUSTOMAUTH_CLOUDBASE_TIMEOUT_MS";
+/// How long a verified identity is reused, in seconds (default 30; 0: never).
+pub const VAR_CLOUDBASE_CACHE_SECONDS: &str = "CUSTOMAUTH_CLOUDBASE_CACHE_SECONDS";
+/// How many verified identities are kept (default 10,000).
+pub const VAR_CLOUDBASE_CACHE_ENTRIES: &str = "CUSTOMAUTH_CLOUDBASE_CACHE_ENTRIES";
+
+/// The region when `CUSTOMAUTH_CLOUDBASE_REGION` is not set.
+pub const DEFAULT_CLOUDBASE_REGION: &str = "ap-shanghai";
+/// The identity check's time bound when `CUSTOMAUTH_CLOUDBASE_TIMEOUT_MS` is not set.
+pub const DEFAULT_CLOUDBASE_TIMEOUT_MS: u64 = 3_000;
+/// Longest accepted `CUSTOMAUTH_CLOUDBASE_TIMEOUT_MS`.
+pub const MAX_CLOUDBASE_TIMEOUT_MS: u64 = 30_000;
+/// The cache lifetime when `CUSTOMAUTH_CLOUDBASE_CACHE_SECONDS` is not set.
+pub const DEFAULT_CLOUDBASE_CACHE_SECONDS: u64 = 30;
+/// Longest accepted `CUSTOMAUTH_CLOUDBASE_CACHE_SECONDS`.
+pub const MAX_CLOUDBASE_CACHE_SECONDS: u64 = 3_600;
+/// The cache size when `CUSTOMAUTH_CLOUDBASE_CACHE_ENTRIES` is not set.
+pub const DEFAULT_CLOUDBASE_CACHE_ENTRIES: usize = 10_000;
+/// Largest accepted `CUSTOMAUTH_CLOUDBASE_CACHE_ENTRIES`.
+pub const MAX_CLOUDBASE_CACHE_ENTRIES: usize = 1_000_000;
+/// Identity lookups in flight at once, per process.
+pub const MAX_CONCURRENT_LOOKUPS: usize = 64;
+
+/// The settings of the two CloudBase modes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Settings {
+    /// The environment id.
+    pub env: String,
+    /// `scheme://host[:port]`, no trailing slash.
+    pub origin: String,
+    pub timeout: Duration,
+    pub cache_ttl: Duration,
+    pub cache_entries: usize,
+}
+
+impl Settings {
+    /// `CUSTOMAUTH_CLOUDBASE_ENV` alone, checked (the `cloudbase-context` mode).
+    pub(super) fn env_id(env: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
+        let id = var(env, VAR_CLOUDBASE_ENV).ok_or(ConfigError::Missing {
+            var: VAR_CLOUDBASE_ENV,
+            hint: "the CloudBase environment id the callers sign in to, as in the console",
+        })?;
+        let id = id.trim();
+        let ok = !id.is_empty()
+            && id.len() <= 64
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !ok {
+            return Err(ConfigError::Invalid {
+                var: VAR_CLOUDBASE_ENV,
+                reason: "an environment id is 1 to 64 letters, digits, '-' or '_'".into(),
+            });
+        }
+        Ok(id.to_owned())
+    }
+
+    /// Every `CUSTOMAUTH_CLOUDBASE_*` variable, checked (the `cloudbase` mode).
+    pub(super) fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env_id = Self::env_id(env)?;
+        let origin = match var(env, VAR_CLOUDBASE_ENDPOINT) {
+            Some(endpoint) => origin(endpoint.trim())?,
+            None => {
+                let region = var(env, VAR_CLOUDBASE_REGION).map_or_else(
+                    || DEFAULT_CLOUDBASE_REGION.to_owned(),
+                    |r| r.trim().to_owned(),
+                );
+                let ok = !region.is_empty()
+                    && region.len() <= 32
+                    && region
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                if !ok {
+                    return Err(ConfigError::Invalid {
+                        var: VAR_CLOUDBASE_REGION,
+                        reason: "a region such as ap-shanghai or ap-guangzhou".into(),
+                    });
+                }
+                format!("https://{env_id}.{region}.tcb-api.tencentcloudapi.com")
+            }
+        };
+        let timeout_ms = number(
+            env,
+            VAR_CLOUDBASE_TIMEOUT_MS,
+            DEFAULT_CLOUDBASE_TIMEOUT_MS,
+            1,
+            MAX_CLOUDBASE_TIMEOUT_MS,
+        )?;
+        let cache_seconds = number(
+            env,
+            VAR_CLOUDBASE_CACHE_SECONDS,
+            DEFAULT_CLOUDBASE_CACHE_SECONDS,
+            0,
+            MAX_CLOUDBASE_CACHE_SECONDS,
+        )?;
+        let cache_entries = number(
+            env,
+            VAR_CLOUDBASE_CACHE_ENTRIES,
+            DEFAULT_CLOUDBASE_CACHE_ENTRIES as u64,
+            1,
+            MAX_CLOUDBASE_CACHE_ENTRIES as u64,
+        )?;
+        Ok(Self {
+            env: env_id,
+            origin,
+            timeout: Duration::from_millis(timeout_ms),
+            cache_ttl: Duration::from_secs(cache_seconds),
+            cache_entries: usize::try_from(cache_entries).unwrap_or(MAX_CLOUDBASE_CACHE_ENTRIES),
+        })
+    }
+}
+
+/// `endpoint` as `scheme://authority`, when it is an http(s) origin.
+fn origin(endpoint: &str) -> Result<String, ConfigError> {
+    let invalid = |reason: &str| ConfigError::Invalid {
+        var: VAR_CLOUDBASE_ENDPOINT,
+        reason: reason.into(),
+    };
+    let uri: lambda_http::http::Uri = endpoint
+        .parse()
+        .map_err(|_| invalid("not a URL; an origin such as http://127.0.0.1:9100"))?;
+    let scheme = match uri.scheme_str() {
+        Some(s @ ("http" | "https")) => s,
+        _ => return Err(invalid("the origin must start with http:// or https://")),
+    };
+    let authority = uri
+        .authority()
+        .ok_or_else(|| invalid("the origin has no host"))?;
+    if authority.as_str().contains('@') {
+        return Err(invalid("the origin must not carry a user name or password"));
+    }
+    let path = uri.path();
+    if !(path.is_empty() || path == "/") || uri.query().is_some() {
+        return Err(invalid(
+            "an origin only (scheme, host, port): the paths are CloudBase's",
+        ));
+    }
+    Ok(format!("{scheme}://{authority}"))
+}
+
+/// The variable `name` as a number in `min..=max`, or `default` when unset.
+fn number(
+    env: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Result<u64, ConfigError> {
+    let Some(raw) = var(env, name) else {
+        return Ok(default);
+    };
+    match raw.trim().parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(ConfigError::Invalid {
+            var: name,
+            reason: format!("a whole number from {min} to {max}"),
+        }),
+    }
+}
+
+/// The `exp` claim (seconds) of a token that is a JWT, unverified: good
+/// only for refusing early and for shortening a cache entry.
+#[cfg(feature = "cloudbase")]
+pub(super) fn unverified_exp(token: &str) -> Option<u64> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    let mut parts = token.split('.');
+    let (_, payload, _, None) = (parts.next()?, parts.next()?, parts.next()?, parts.next()) else {
+        return None;
+    };
+    if payload.len() > 8 * 1024 {
+        return None;
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    #[derive(serde::Deserialize)]
+    struct Exp {
+        exp: Option<serde_json::Value>,
+    }
+    let claims: Exp = serde_json::from_slice(&bytes).ok()?;
+    claims.exp?.as_u64()
+}

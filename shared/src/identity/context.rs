@@ -1,0 +1,132 @@
+//! `cloudbase-context` mode: the caller as the CloudBase gateway describes it
+//! to an HTTP cloud function, in the `X-Cloudbase-Context` request header.
+//!
+//! The official functions framework (`@cloudbase/functions-framework`,
+//! started with `--extendedContextKey=X-Cloudbase-Context`) reads that header
+//! as base64, then gzip, then JSON (`TcbExtendedContext`: `envId`, `userId`,
+//! `userType`, `authMethod`, `wechatContext`, ...). This mode reads it the
+//! same way, with no network call, and so trusts whoever can set the header:
+//! it is only for a function that the operator has made reachable through
+//! the CloudBase gateway alone. Whether the gateway strips a client-sent
+//! header of that name is not documented.
+//!
+//! Accepted: a context of the configured environment (`envId` equal to
+//! `CUSTOMAUTH_CLOUDBASE_ENV`) for an end user (`userType` `C_SIDE_USER`,
+//! with a `userId`), or a WeChat caller (`wechatContext.openId`). Refused: no
+//! header, an unauthenticated context (`userType` `NONE` or no user), an
+//! administrator (`B_SIDE_USER`: a console account, not an app user),
+//! another environment, and anything that does not decode. The context
+//! carries the uid but not the customUserId, so the caller is
+//! [`Caller::CloudBase`] with `customUserId` empty.
+
+use std::io::Read as _;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use flate2::read::GzDecoder;
+use lambda_http::http::HeaderMap;
+use serde::Deserialize;
+
+use super::caller::{AuthError, Caller, UserInfo};
+
+/// The request header the gateway puts the context in.
+pub const CLOUDBASE_CONTEXT_HEADER: &str = "x-cloudbase-context";
+/// Largest header value looked at, in bytes (base64).
+pub const MAX_CONTEXT_HEADER_BYTES: usize = 16 * 1024;
+/// Largest context accepted once unzipped, in bytes.
+pub const MAX_CONTEXT_JSON_BYTES: usize = 64 * 1024;
+
+/// The fields of the context that say who is calling.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Context {
+    #[serde(default)]
+    env_id: String,
+    #[serde(default)]
+    user_id: Option<String>,
+    #[serde(default)]
+    user_type: Option<String>,
+    #[serde(default)]
+    wechat_context: Option<WechatContext>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WechatContext {
+    #[serde(default)]
+    app_id: Option<String>,
+    #[serde(default)]
+    open_id: Option<String>,
+}
+
+/// The mode's one setting: the environment.
+#[derive(Debug)]
+pub(super) struct ContextReader {
+    env: String,
+}
+
+impl ContextReader {
+    pub(super) fn new(env: String) -> Self {
+        Self { env }
+    }
+
+    /// The caller the context in `headers` describes.
+    pub(super) fn read(&self, headers: &HeaderMap) -> Result<Caller, AuthError> {
+        let mut values = headers.get_all(CLOUDBASE_CONTEXT_HEADER).iter();
+        let value = values.next().ok_or(AuthError::Missing)?;
+        if values.next().is_some() {
+            return Err(AuthError::Invalid(
+                "more than one X-Cloudbase-Context header",
+            ));
+        }
+        if value.len() > MAX_CONTEXT_HEADER_BYTES {
+            return Err(AuthError::Invalid("X-Cloudbase-Context larger than 16 KiB"));
+        }
+        let context = decode(value.as_bytes())?;
+        if context.env_id != self.env {
+            return Err(AuthError::Invalid(
+                "the CloudBase context is of another environment",
+            ));
+        }
+        let user_id = context.user_id.filter(|u| !u.is_empty());
+        let wechat = context.wechat_context.unwrap_or_default();
+        let open_id = wechat.open_id.filter(|o| !o.is_empty());
+        match context.user_type.as_deref() {
+            Some("B_SIDE_USER") => {
+                return Err(AuthError::Invalid(
+                    "the CloudBase context is an administrator's, not an app user's",
+                ));
+            }
+            Some("C_SIDE_USER") if user_id.is_some() => {}
+            _ if open_id.is_some() => {}
+            _ => return Err(AuthError::Missing),
+        }
+        Ok(Caller::CloudBase(UserInfo {
+            open_id: open_id.unwrap_or_default(),
+            app_id: wechat.app_id.unwrap_or_default(),
+            uid: user_id.unwrap_or_default(),
+            custom_user_id: String::new(),
+            is_anonymous: false,
+        }))
+    }
+}
+
+/// base64 (padded or not), then gzip (at most [`MAX_CONTEXT_JSON_BYTES`]
+/// out), then JSON.
+fn decode(value: &[u8]) -> Result<Context, AuthError> {
+    let value = value.trim_ascii();
+    let zipped = STANDARD
+        .decode(value)
+        .or_else(|_| STANDARD_NO_PAD.decode(value))
+        .map_err(|_| AuthError::Invalid("X-Cloudbase-Context is not base64"))?;
+    let mut json = Vec::new();
+    GzDecoder::new(zipped.as_slice())
+        .take(MAX_CONTEXT_JSON_BYTES as u64 + 1)
+        .read_to_end(&mut json)
+        .map_err(|_| AuthError::Invalid("X-Cloudbase-Context is not gzip"))?;
+    if json.len() > MAX_CONTEXT_JSON_BYTES {
+        return Err(AuthError::Invalid("X-Cloudbase-Context unzips past 64 KiB"));
+    }
+    serde_json::from_slice(&json)
+        .map_err(|_| AuthError::Invalid("X-Cloudbase-Context is not the context JSON"))
+}
