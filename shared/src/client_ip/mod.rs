@@ -15,7 +15,10 @@
 //!   goes left through the one forwarding header chosen with
 //!   `CUSTOMAUTH_FORWARDED_HEADER` ([`ForwardedHeader`]): `X-Forwarded-For`
 //!   (the default; every header line, comma lists) or the RFC 7239
-//!   `Forwarded` `for=` parameters. The other header is never read, so a
+//!   `Forwarded` `for=` parameters, or `X-Real-IP` (one address, set by the
+//!   one proxy in front: nginx's `proxy_set_header X-Real-IP $remote_addr`,
+//!   and the header the CloudBase functions framework reads the client's
+//!   address from). The other headers are never read, so a
 //!   client cannot choose its address by sending the header our proxies do
 //!   not write. Behind ALB the walk left of ALB's own entry follows the same
 //!   choice.
@@ -69,6 +72,9 @@ pub enum ForwardedHeader {
     XForwardedFor,
     /// `forwarded`: RFC 7239 elements, whose `for=` parameters are read.
     Forwarded,
+    /// `x-real-ip`: one address, written by the one trusted proxy in front.
+    /// Two header lines, or anything but an address, leave the peer.
+    XRealIp,
 }
 
 impl ForwardedHeader {
@@ -78,6 +84,7 @@ impl ForwardedHeader {
         match self {
             Self::XForwardedFor => "x-forwarded-for",
             Self::Forwarded => "forwarded",
+            Self::XRealIp => "x-real-ip",
         }
     }
 
@@ -102,13 +109,13 @@ impl FromStr for ForwardedHeader {
     /// other value.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        [Self::XForwardedFor, Self::Forwarded]
+        [Self::XForwardedFor, Self::Forwarded, Self::XRealIp]
             .into_iter()
             .find(|h| h.as_str().eq_ignore_ascii_case(s))
             .ok_or_else(|| ConfigError::Invalid {
                 var: VAR_FORWARDED_HEADER,
                 reason: format!(
-                    "{:?} is not one of x-forwarded-for, forwarded",
+                    "{:?} is not one of x-forwarded-for, forwarded, x-real-ip",
                     truncate(s, 32)
                 ),
             })
@@ -299,6 +306,7 @@ pub fn client_ip_parts(
                 // saw is there, and the rest of X-Forwarded-For is the
                 // client's.
                 ForwardedHeader::Forwarded => Some(walk(peer, forwarded(headers), trusted)),
+                ForwardedHeader::XRealIp => Some(walk(peer, real_ip(headers), trusted)),
             }
         }
         Some(_) => None,
@@ -312,6 +320,7 @@ pub fn client_ip_parts(
             match trusted.header {
                 ForwardedHeader::XForwardedFor => Some(walk(peer, forwarded_for(headers), trusted)),
                 ForwardedHeader::Forwarded => Some(walk(peer, forwarded(headers), trusted)),
+                ForwardedHeader::XRealIp => Some(walk(peer, real_ip(headers), trusted)),
             }
         }
     }
@@ -371,6 +380,18 @@ fn hops_from_right<'a>(headers: &'a HeaderMap, name: &str) -> std::vec::IntoIter
         }
     }
     hops.into_iter()
+}
+
+/// The one `X-Real-IP` value as a single hop; two lines give an empty
+/// (unparseable) hop, so the walk stays at the peer.
+fn real_ip(headers: &HeaderMap) -> std::option::IntoIter<&str> {
+    let mut lines = headers.get_all("x-real-ip").iter();
+    match (lines.next(), lines.next()) {
+        (None, _) => None,
+        (Some(one), None) if one.len() <= MAX_HEADER_BYTES => Some(one.to_str().unwrap_or("")),
+        (Some(_), _) => Some(""),
+    }
+    .into_iter()
 }
 
 /// `X-Forwarded-For` entries, right to left.

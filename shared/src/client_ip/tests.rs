@@ -194,7 +194,11 @@ fn forwarded_header_from_env_defaults_to_x_forwarded_for() {
         header(Some(" forwarded ")).expect("ok"),
         ForwardedHeader::Forwarded
     );
-    for bad in ["x-real-ip", "both", "forwarded,x-forwarded-for"] {
+    assert_eq!(
+        header(Some("X-Real-IP")).expect("ok"),
+        ForwardedHeader::XRealIp
+    );
+    for bad in ["real-ip", "both", "forwarded,x-forwarded-for"] {
         let err = header(Some(bad)).expect_err(bad);
         assert!(
             matches!(
@@ -666,4 +670,41 @@ fn client_ip_parts_reads_headers_and_extensions_whatever_the_body() {
         ),
         None
     );
+}
+
+/// `X-Real-IP` (nginx, the CloudBase gateway): one address from the one
+/// trusted proxy; nothing else is believed.
+#[test]
+fn http_mode_x_real_ip_is_one_address_from_a_trusted_peer() {
+    let trusted = trust("10.0.0.0/8").with_header(ForwardedHeader::XRealIp);
+    let ip = |peer: &str, headers: &[(&str, &str)]| {
+        client_ip(&http_request(peer, headers), &trusted).map(|ip| ip.to_string())
+    };
+    let from_proxy = "10.1.2.3:4000";
+    assert_eq!(
+        ip(from_proxy, &[("x-real-ip", "203.0.113.7")]).as_deref(),
+        Some("203.0.113.7")
+    );
+    // Not trusted: the peer, whatever it sends.
+    assert_eq!(
+        ip("198.51.100.2:4000", &[("x-real-ip", "203.0.113.7")]).as_deref(),
+        Some("198.51.100.2")
+    );
+    // X-Forwarded-For is not the chosen header: never read.
+    assert_eq!(
+        ip(from_proxy, &[("x-forwarded-for", "203.0.113.9")]).as_deref(),
+        Some("10.1.2.3")
+    );
+    // Two lines (one a client's), a list, garbage: the proxy itself.
+    for headers in [
+        &[("x-real-ip", "203.0.113.7"), ("x-real-ip", "192.0.2.1")][..],
+        &[("x-real-ip", "192.0.2.1, 203.0.113.7")],
+        &[("x-real-ip", "unknown")],
+    ] {
+        assert_eq!(
+            ip(from_proxy, headers).as_deref(),
+            Some("10.1.2.3"),
+            "{headers:?}"
+        );
+    }
 }

@@ -148,7 +148,7 @@ const CLIENT_IP: &[Variable] = &[
     ),
     (
         VAR_FORWARDED_HEADER,
-        "the one header they write: x-forwarded-for (default) or forwarded",
+        "the one header they write: x-forwarded-for (default), forwarded or x-real-ip",
     ),
 ];
 
