@@ -255,3 +255,78 @@ fn trace_logs_hold_no_bearer_token_or_secret() {
         }
     }
 }
+
+/// The `X-Cloudbase-Context` header as the CloudBase gateway sends it and
+/// the functions framework reads it: base64 of gzip of the context JSON.
+fn cloudbase_context(context: &serde_json::Value) -> String {
+    use base64::Engine as _;
+    use std::io::Write as _;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(context.to_string().as_bytes()).expect("gzip");
+    base64::engine::general_purpose::STANDARD.encode(gz.finish().expect("gzip"))
+}
+
+#[test]
+fn cloudbase_context_mode_reads_the_gateways_header_and_other_modes_ignore_it() {
+    let context = cloudbase_context(&serde_json::json!({
+        "envId": "prod-1a2b", "uin": "100012345678", "source": "web",
+        "serviceName": "get-user-info", "serviceVersion": "1",
+        "authMethod": "TCB_OAUTH2_C", "userType": "C_SIDE_USER",
+        "userId": "9f86d081884c7d659a2feaa0c55ad015"
+    }));
+    let p = Process::http(
+        BIN,
+        &[
+            ("CUSTOMAUTH_CALLER_AUTH", "cloudbase-context"),
+            ("CUSTOMAUTH_CLOUDBASE_ENV", "prod-1a2b"),
+        ],
+    )
+    .expect("starts");
+    let r = request(
+        "GET",
+        &p.url("/"),
+        &[("x-cloudbase-context", &context)],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"openId": "", "appId": "",
+                           "uid": "9f86d081884c7d659a2feaa0c55ad015",
+                           "customUserId": "", "isAnonymous": false})
+    );
+    assert_eq!(request("GET", &p.url("/"), &[], None).status, 401);
+    // Another environment's function refuses it.
+    let other = Process::http(
+        BIN,
+        &[
+            ("CUSTOMAUTH_CALLER_AUTH", "cloudbase-context"),
+            ("CUSTOMAUTH_CLOUDBASE_ENV", "other-env"),
+        ],
+    )
+    .expect("starts");
+    let r = request(
+        "GET",
+        &other.url("/"),
+        &[("x-cloudbase-context", &context)],
+        None,
+    );
+    assert_eq!(r.status, 401, "{}", r.body);
+    // Undeclared, the header is nobody: jwt mode answers 401.
+    let jwt = Process::http(
+        BIN,
+        &[
+            ("CUSTOMAUTH_CALLER_AUTH", "jwt"),
+            ("CUSTOMAUTH_JWT_SECRET", SECRET),
+            ("CUSTOMAUTH_JWT_AUDIENCE", AUDIENCE),
+        ],
+    )
+    .expect("starts");
+    let r = request(
+        "GET",
+        &jwt.url("/"),
+        &[("x-cloudbase-context", &context)],
+        None,
+    );
+    assert_eq!(r.status, 401, "{}", r.body);
+}
