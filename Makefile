@@ -15,7 +15,7 @@ PYTHON := $(VENV)/bin/python
 export PATH := $(VENV)/bin:$(PATH)
 export CUSTOMAUTH_TEST_PYTHON := $(PYTHON)
 
-.PHONY: run test deps venv cargo-deny fetch node-deps chromium lint pytest audit fmt build watch invoke deploy bench load first-request clean-dev clean-venv emulator bench-emulator hostile
+.PHONY: run test deps venv cargo-deny fetch node-deps chromium lint pytest audit fmt build watch invoke deploy bench load first-request clean-dev clean-venv emulator bench-emulator bench-cloudbase hostile
 
 ## run: the three functions on 127.0.0.1:9001-9003 with generated dev credentials, API key and JWT secret
 ## (PORT_CREATE, PORT_USER, PORT_IP move them; RUN_PROFILE=debug builds faster)
@@ -131,6 +131,10 @@ emulator: .dev/credentials.json
 ## bench-emulator: complete v1 sign-ins per second at 1, 8 and 64 clients, p50/p99, RSS (not a test)
 bench-emulator:
 	scripts/bench-emulator.sh
+
+## bench-cloudbase: getUserInfo in cloudbase mode against the emulator, warm cache vs cold (not a test)
+bench-cloudbase:
+	scripts/bench-cloudbase.sh
 
 clean-dev:
 	rm -rf .dev

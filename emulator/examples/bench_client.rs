@@ -4,7 +4,9 @@
 //!
 //! `bench_client URL ENV CREDENTIALS_FILE CLIENTS COUNT` prints one JSON
 //! line: clients, count, errors, seconds, rate (sign-ins/s), p50/p99 (ms).
-//! Tickets are minted before the clock starts, one user each.
+//! Tickets are minted before the clock starts, one user each. With
+//! `BENCH_TOKENS_OUT=FILE`, the access tokens of the sign-ins are written
+//! there, one a line (for `scripts/bench-cloudbase.sh`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -59,7 +61,7 @@ impl Conn {
     }
 }
 
-async fn sign_in(conn: &mut Conn, env: &str, ticket: &str) -> Result<(), String> {
+async fn sign_in(conn: &mut Conn, env: &str, ticket: &str) -> Result<String, String> {
     let path = format!("/web?env={env}");
     let r = conn
         .post(
@@ -78,18 +80,21 @@ async fn sign_in(conn: &mut Conn, env: &str, ticket: &str) -> Result<(), String>
         )
         .await
         .map_err(|e| e.to_string())?;
-    let access = r["access_token"].as_str().ok_or_else(|| r.to_string())?;
+    let access = r["access_token"]
+        .as_str()
+        .ok_or_else(|| r.to_string())?
+        .to_owned();
     let r = conn
         .post(
             &path,
-            &serde_json::json!({"action": "auth.getUserInfo", "env": env, "access_token": access})
+            &serde_json::json!({"action": "auth.getUserInfo", "env": env, "access_token": &access})
                 .to_string(),
         )
         .await
         .map_err(|e| e.to_string())?;
     r["data"]["uid"]
         .as_str()
-        .map(|_| ())
+        .map(|_| access)
         .ok_or_else(|| r.to_string())
 }
 
@@ -148,7 +153,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let (latencies, errors, elapsed) = runtime.block_on(async move {
+    let (latencies, tokens, errors, elapsed) = runtime.block_on(async move {
         let next = Arc::new(AtomicUsize::new(0));
         let started = Instant::now();
         let mut tasks = Vec::new();
@@ -168,13 +173,17 @@ fn main() {
                     buf: Vec::with_capacity(4096),
                 };
                 let mut latencies = Vec::new();
+                let mut tokens = Vec::new();
                 let mut errors = 0usize;
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(ticket) = tickets.get(i) else { break };
                     let t = Instant::now();
                     match sign_in(&mut conn, &env, ticket).await {
-                        Ok(()) => latencies.push(t.elapsed()),
+                        Ok(token) => {
+                            latencies.push(t.elapsed());
+                            tokens.push(token);
+                        }
                         Err(e) => {
                             if errors == 0 {
                                 eprintln!("error: {e}");
@@ -183,18 +192,23 @@ fn main() {
                         }
                     }
                 }
-                (latencies, errors)
+                (latencies, tokens, errors)
             }));
         }
         let mut all = Vec::new();
+        let mut tokens = Vec::new();
         let mut errors = 0;
         for t in tasks {
-            let (l, e) = t.await.expect("client");
+            let (l, k, e) = t.await.expect("client");
             all.extend(l);
+            tokens.extend(k);
             errors += e;
         }
-        (all, errors, started.elapsed())
+        (all, tokens, errors, started.elapsed())
     });
+    if let Some(out) = std::env::var_os("BENCH_TOKENS_OUT") {
+        std::fs::write(out, tokens.join("\n") + "\n").expect("write tokens");
+    }
     let mut latencies = latencies;
     latencies.sort();
     let pct = |p: f64| {
