@@ -13,9 +13,17 @@ use crate::tokens::{random_hex, random_token};
 /// Store file name inside the data directory.
 pub const DB_FILE: &str = "emulator.sqlite3";
 
+/// Connection settings, then the schema. One process owns the store
+/// (`locking_mode = EXCLUSIVE`: no file-lock calls per transaction, the WAL
+/// index in memory); small pages, because a sign-in writes one leaf of about
+/// ten B-trees at random keys and every written page goes to the WAL whole
+/// (`page_size` applies to a new store only); checkpoints every 4000 pages.
 const SCHEMA: &str = "
+PRAGMA page_size = 1024;
+PRAGMA locking_mode = EXCLUSIVE;
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
+PRAGMA wal_autocheckpoint = 4000;
 PRAGMA foreign_keys = ON;
 CREATE TABLE IF NOT EXISTS users (
     env TEXT NOT NULL,
