@@ -31,7 +31,8 @@ test: deps lint
 	$(CARGO) test --workspace --doc
 	$(MAKE) --no-print-directory pytest
 
-## pytest: tests/python (template.yaml per caller-auth mode, scripts/run-local.sh); needs the debug binaries
+## pytest: tests/python (template.yaml per caller-auth mode, scripts/run-local.sh, the README, the Tencent package and
+## deployment files); needs the debug binaries, and builds the Tencent package itself (PROFILE=dev)
 pytest: venv
 	$(PYTHON) -m pytest -q tests/python
 
