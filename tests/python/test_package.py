@@ -16,7 +16,6 @@ it the tests fail, naming the port.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shutil

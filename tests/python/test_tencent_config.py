@@ -20,7 +20,6 @@ import json
 import re
 import subprocess
 from functools import cache
-from pathlib import Path
 
 import pytest
 import yaml
