@@ -61,12 +61,23 @@ def help_variables(function: str) -> set[str]:
 
 
 def help_modes(function: str) -> set[str]:
-    """The CUSTOMAUTH_CALLER_AUTH values --help names ("gateway, jwt, api-key or none (...)")."""
+    """The CUSTOMAUTH_CALLER_AUTH values --help gives this function: "gateway, jwt, api-key or none
+    (...)", or "gateway, jwt, api-key, none; get-user-info also cloudbase, cloudbase-context (...)"."""
     match = re.search(r"^  CUSTOMAUTH_CALLER_AUTH\n\s+(.*)$", help_text(function), re.M)
     if not match:
         return set()
-    listed = match.group(1).split("(")[0]
-    return {m for m in re.split(r",\s*|\s+or\s+", listed.strip()) if m}
+
+    def words(listed: str) -> set[str]:
+        return {m for m in re.split(r",\s*|\s+or\s+", listed.strip()) if m}
+
+    first, *more = match.group(1).split("(")[0].split(";")
+    modes = words(first)
+    for part in more:
+        only = re.fullmatch(r"\s*([a-z][a-z-]*) also (.*)", part)
+        assert only, f"--help's CUSTOMAUTH_CALLER_AUTH line not understood: {match.group(1)}"
+        if only.group(1) == function:
+            modes |= words(only.group(2))
+    return modes
 
 
 def pending(function: str) -> bool:
@@ -191,7 +202,8 @@ def deploy_values(tmp_path_factory) -> dict[str, str]:
     read = dict(item.split("=", 1) for item in dump.stdout.decode().split("\0") if "=" in item)
     values = {k: v for k, v in read.items() if k.startswith("TCB_CUSTOM_LOGIN_")}
     assert values["TCB_CUSTOM_LOGIN_PRIVATE_KEY"].startswith("-----BEGIN PRIVATE KEY-----\\n")  # literal \n
-    return {**values, "CUSTOMAUTH_API_KEYS": API_KEY, "CUSTOMAUTH_TRUSTED_PROXIES": "10.0.0.0/8"}
+    return {**values, "CUSTOMAUTH_API_KEYS": API_KEY, "CUSTOMAUTH_TRUSTED_PROXIES": "10.0.0.0/8",
+            "CUSTOMAUTH_FORWARDED_HEADER": "x-forwarded-for"}
 
 
 def filled(kind: str, function: str, values: dict[str, str]) -> dict[str, str]:
