@@ -15,7 +15,7 @@ PYTHON := $(VENV)/bin/python
 export PATH := $(VENV)/bin:$(PATH)
 export CUSTOMAUTH_TEST_PYTHON := $(PYTHON)
 
-.PHONY: run test deps venv cargo-deny fetch node-deps chromium lint pytest audit fmt build watch invoke deploy bench load first-request clean-dev clean-venv emulator bench-emulator bench-cloudbase hostile
+.PHONY: run test deps venv cargo-deny fetch node-deps chromium package-tools package-tencent lint pytest audit fmt build watch invoke deploy bench load first-request clean-dev clean-venv emulator bench-emulator bench-cloudbase hostile
 
 ## run: the three functions on 127.0.0.1:9001-9003 with generated dev credentials, API key and JWT secret
 ## (PORT_CREATE, PORT_USER, PORT_IP move them; RUN_PROFILE=debug builds faster)
@@ -31,13 +31,14 @@ test: deps lint
 	$(CARGO) test --workspace --doc
 	$(MAKE) --no-print-directory pytest
 
-## pytest: tests/python (template.yaml per caller-auth mode, scripts/run-local.sh); needs the debug binaries
+## pytest: tests/python (template.yaml per caller-auth mode, scripts/run-local.sh, the README, the Tencent package and
+## deployment files); needs the debug binaries, and builds the Tencent package itself (PROFILE=dev)
 pytest: venv
 	$(PYTHON) -m pytest -q tests/python
 
 ## deps: everything a fresh machine lacks: .venv, cargo-deny, every platform's crates (for cargo deny --offline),
-## the npm packages of the browser and SDK tests, Debian's chromium
-deps: venv cargo-deny fetch node-deps chromium
+## the npm packages of the browser and SDK tests, Debian's chromium, objdump and unzip
+deps: venv cargo-deny fetch node-deps chromium package-tools
 
 node-deps: tests/browser/node_modules/.package-lock.json emulator/sdk-tests/node_modules/.package-lock.json
 
@@ -49,6 +50,12 @@ chromium:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] \
 	  && { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } \
 	  || { echo "make chromium: run as root, or: sudo apt-get install chromium" >&2; exit 2; }; }
+
+## package-tools: Debian's binutils (objdump, for the glibc check) and unzip (the package tests) (apt-get, as root)
+package-tools:
+	@command -v objdump >/dev/null && command -v unzip >/dev/null || { [ "$$(id -u)" = 0 ] \
+	  && { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends binutils unzip; } \
+	  || { echo "make package-tools: run as root, or: sudo apt-get install binutils unzip" >&2; exit 2; }; }
 
 venv: $(VENV)/.requirements
 
@@ -85,6 +92,11 @@ fmt:
 ## and the aarch64 standard library (`rustup target add aarch64-unknown-linux-gnu`)
 build:
 	$(CARGO) lambda build --release --arm64 $(addprefix --bin ,$(FUNCTIONS))
+
+## package-tencent: dist/tencent/<function>.zip for a Tencent Cloud web function or CloudBase HTTP function:
+## x86_64 binaries for glibc 2.17 (cargo-zigbuild from the venv) and scf_bootstrap (PROFILE=dev builds faster)
+package-tencent: venv package-tools
+	scripts/package-tencent.sh
 
 ## watch: the functions behind cargo lambda's local Lambda emulator, in gateway mode, on port $(WATCH_PORT)
 watch: .dev/credentials.json

@@ -233,3 +233,42 @@ class RuntimeApi:
             self.cond.notify_all()
         self.server.shutdown()
         self.server.server_close()
+
+
+def b64url(data: bytes) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_decode(text: str) -> bytes:
+    import base64
+
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def check_ticket(ticket: str, key_pem: str, key_id: str, env: str, uid: str) -> dict:
+    """The ticket is `key_id/@@/JWT`, its RS256 signature verifies with key_pem's public key, and it
+    is for uid in env; returns its claims."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    got_key_id, jwt = ticket.split("/@@/")
+    assert got_key_id == key_id
+    head, body, sig = jwt.split(".")
+    public = serialization.load_pem_private_key(key_pem.encode(), None).public_key()
+    public.verify(b64url_decode(sig), f"{head}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256())
+    claims = json.loads(b64url_decode(body))
+    assert (claims["uid"], claims["env"]) == (uid, env), claims
+    return claims
+
+
+def hs256_token(secret: str, sub: str, **claims) -> str:
+    """An HS256 JWT for sub, valid for ten minutes."""
+    import hashlib
+    import hmac
+
+    head = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    body = b64url(json.dumps({"sub": sub, "exp": int(time.time()) + 600, **claims}).encode())
+    sig = hmac.new(secret.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{b64url(sig)}"

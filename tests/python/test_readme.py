@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 
@@ -39,3 +40,23 @@ def test_aws_commands_are_marked_as_needing_aws():
             start = README.index(block)
             before = README[max(0, start - 600) : start].lower()
             assert "needs aws" in before or "needs an aws account" in before, block
+
+
+def test_tencent_commands_are_marked_as_needing_tencent_cloud():
+    blocks = [b for b in SH_BLOCKS if re.search(r"^(cd \S+ && )?(sls|tcb)\b", b, re.M)]
+    assert len(blocks) >= 2, "the Serverless Framework and CloudBase CLI deployments"
+    for block in blocks:
+        start = README.index(block)
+        before = README[max(0, start - 600) : start].lower()
+        assert "needs a tencent cloud account" in before or "needs a cloudbase environment" in before, block
+
+
+def test_every_script_the_readme_runs_exists_and_is_executable():
+    scripts = set()
+    for block in SH_BLOCKS:
+        for line in block.splitlines():
+            scripts |= set(re.findall(r"(?<![\w/.-])(scripts/[\w.-]+)", line.split("#")[0]))
+    assert "scripts/tencent-env.py" in scripts, scripts
+    for script in sorted(scripts):
+        path = ROOT / script
+        assert path.is_file() and os.access(path, os.X_OK), script
