@@ -47,14 +47,7 @@ fn with_credentials(function: &Process, access: &str, refresh: &str) -> Reply {
 
 /// v2 sign-in with a ticket: the access token.
 fn v2_sign_in(emu: &Emulator, ticket: &str) -> String {
-    let r = emu.v2(
-        "POST",
-        &format!("/auth/v1/signin/custom?client_id={ENV_A}"),
-        None,
-        Some(json!({"provider_id": "custom", "ticket": ticket})),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
-    r.json()["access_token"]
+    emu.v2_sign_in(ENV_A, ticket)["access_token"]
         .as_str()
         .expect("access token")
         .to_owned()
@@ -119,13 +112,11 @@ fn garbage_foreign_and_other_env_tokens_are_401_and_never_cached() {
     // Refusals are asked again each time: never cached as good, nor at all.
     assert_eq!(lookups(&emu).1, 2);
     // A token of env-b (signed in at the same emulator) for an env-a function.
-    let r = emu.v2(
-        "POST",
-        &format!("/auth/v1/signin/custom?client_id={ENV_B}"),
-        None,
-        Some(json!({"provider_id": "custom", "ticket": ticket_with(&signer_b(), "cb_b", None, None)})),
-    );
-    let other_env = r.json()["access_token"].as_str().expect("token").to_owned();
+    let other_env =
+        emu.v2_sign_in(ENV_B, &ticket_with(&signer_b(), "cb_b", None, None))["access_token"]
+            .as_str()
+            .expect("token")
+            .to_owned();
     assert_eq!(with_bearer(&function, &other_env).status, 401);
     let (refresh, access, _) =
         emu.v1_sign_in(ENV_B, &ticket_with(&signer_b(), "cb_b1", None, None));

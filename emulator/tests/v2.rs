@@ -10,14 +10,7 @@ use customauth_testkit::request;
 use serde_json::{Value, json};
 
 fn sign_in(emu: &Emulator, ticket: &str) -> Value {
-    let r = emu.v2(
-        "POST",
-        &format!("/auth/v1/signin/custom?client_id={ENV_A}"),
-        None,
-        Some(json!({"provider_id": "custom", "ticket": ticket})),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
-    r.json()
+    emu.v2_sign_in(ENV_A, ticket)
 }
 
 fn refresh(emu: &Emulator, token: &str) -> customauth_testkit::Reply {

@@ -260,6 +260,18 @@ impl Emulator {
         self.v1(env, "auth.getUserInfo", json!({"access_token": access}))
     }
 
+    /// v2 custom sign-in of `env` with `ticket`: the credentials.
+    pub fn v2_sign_in(&self, env: &str, ticket: &str) -> Value {
+        let r = self.v2(
+            "POST",
+            &format!("/auth/v1/signin/custom?client_id={env}"),
+            None,
+            Some(json!({"provider_id": "custom", "ticket": ticket})),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json()
+    }
+
     /// A v2 call with a text/plain JSON body (as the SDK sends it).
     pub fn v2(&self, method: &str, path: &str, bearer: Option<&str>, body: Option<Value>) -> Reply {
         let auth = bearer.map(|b| format!("Bearer {b}"));

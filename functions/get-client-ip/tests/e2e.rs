@@ -65,7 +65,7 @@ fn http_mode_reads_only_the_chosen_forwarding_header() {
 #[test]
 fn trust_settings_that_fail_open_refuse_to_start() {
     for (var, value) in [
-        ("CUSTOMAUTH_FORWARDED_HEADER", "x-real-ip"),
+        ("CUSTOMAUTH_FORWARDED_HEADER", "x-client-ip"),
         ("CUSTOMAUTH_TRUSTED_PROXIES", "0.0.0.0/0"),
         ("CUSTOMAUTH_TRUSTED_PROXIES", "10.0.0.0/8, ::/0"),
         ("CUSTOMAUTH_TRUSTED_PROXIES", "::ffff:0.0.0.0/96"),
