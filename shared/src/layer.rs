@@ -9,6 +9,10 @@
 //! [`ApiError`], with `WWW-Authenticate: Bearer`) and the service behind it
 //! is not called.
 //!
+//! In `cloudbase` mode the check may ask CloudBase, so the layer's future
+//! waits for it (boxed); every other mode is checked before the inner
+//! service is called, with no allocation.
+//!
 //! The layer is generic over the request and response bodies, so the same
 //! value works in `lambda_http::run`, in an axum `Router::layer` and around
 //! any hyper service. It is what the Rust counterpart of the SDK's
