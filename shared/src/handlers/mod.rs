@@ -29,6 +29,7 @@ use crate::identity::{
     VAR_JWT_AUDIENCE, VAR_JWT_ISSUER, VAR_JWT_JWKS, VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET,
     VAR_USER_ID_CLAIM,
 };
+use crate::server::http::{VAR_BODY_TIMEOUT_MS, VAR_MAX_CONNECTIONS};
 use crate::server::{VAR_HOST, VAR_PORT, VAR_RUNTIME_API};
 use crate::ticket::{VAR_MAX_EXPIRE_MS, VAR_MAX_REFRESH_MS};
 
@@ -156,6 +157,14 @@ const CLIENT_IP: &[Variable] = &[
 const SERVER: &[Variable] = &[
     (VAR_HOST, "HTTP mode listen address (default 127.0.0.1)"),
     (VAR_PORT, "HTTP mode listen port (default 8080)"),
+    (
+        VAR_BODY_TIMEOUT_MS,
+        "HTTP mode: time to send a whole body, then 408 (default 5000)",
+    ),
+    (
+        VAR_MAX_CONNECTIONS,
+        "HTTP mode: connections served at once (default 8192)",
+    ),
     (
         VAR_RUNTIME_API,
         "set by Lambda: serve the Lambda runtime API instead",
