@@ -53,6 +53,8 @@ pub fn cors_from_env(
                 AUTHORIZATION,
                 CONTENT_TYPE,
                 HeaderName::from_static("x-api-key"),
+                // js-sdk 1.x's getAuthHeader(), for getUserInfo in cloudbase mode.
+                HeaderName::from_static("x-cloudbase-credentials"),
             ])
             .max_age(PREFLIGHT_MAX_AGE),
     ))
@@ -177,7 +179,12 @@ mod tests {
         assert_eq!(h["access-control-allow-origin"], "https://app.example.com");
         assert_eq!(h["access-control-allow-methods"], "POST");
         let allowed = h["access-control-allow-headers"].to_str().expect("ascii");
-        for name in ["authorization", "content-type", "x-api-key"] {
+        for name in [
+            "authorization",
+            "content-type",
+            "x-api-key",
+            "x-cloudbase-credentials",
+        ] {
             assert!(allowed.contains(name), "{allowed}");
         }
         assert!(h.get("access-control-allow-credentials").is_none());
