@@ -220,6 +220,31 @@ fn the_cache_saves_lookups_is_bounded_and_ends_with_the_token() {
 }
 
 #[test]
+fn concurrent_requests_with_one_new_token_make_one_lookup() {
+    let emu = Emulator::start();
+    let function = get_user_info(&emu.url(""), &[]);
+    for round in 0..3 {
+        let token = v2_sign_in(&emu, &ticket(&format!("cb_burst_{round}")));
+        let before = lookups(&emu).1;
+        let statuses: Vec<u16> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..16)
+                .map(|_| s.spawn(|| with_bearer(&function, &token).status))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("client"))
+                .collect()
+        });
+        assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+        assert_eq!(
+            lookups(&emu).1 - before,
+            1,
+            "round {round}: 16 requests at once, one lookup"
+        );
+    }
+}
+
+#[test]
 fn an_unreachable_or_silent_cloudbase_is_503_within_the_bound() {
     let mut emu = Emulator::start();
     let access = v2_sign_in(&emu, &ticket("cb_down"));

@@ -1,7 +1,9 @@
 //! The lookup itself: one HTTPS client, a bounded number of lookups in
-//! flight, the cache in front.
+//! flight, one lookup per token however many requests carry it at once, and
+//! the cache in front.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -12,7 +14,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use lambda_http::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use lambda_http::http::{HeaderMap, HeaderValue, Method, Request, Uri};
-use tokio::sync::Semaphore;
+use tokio::sync::{OnceCell, Semaphore};
 
 use super::super::caller::{AuthError, Caller};
 use super::super::headers::{CloudBaseForm, cloudbase_credential};
@@ -33,9 +35,15 @@ pub(in crate::identity) struct CloudBase {
     client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     cache: Cache,
     slots: Semaphore,
+    /// The lookups under way, by cache key: requests that carry a token
+    /// being looked up wait for that lookup instead of making their own.
+    inflight: Mutex<HashMap<cache::Key, Arc<Lookup>>>,
     v1: Uri,
     v2: Uri,
 }
+
+/// One lookup's answer, shared by every request waiting for it.
+type Lookup = OnceCell<Result<Caller, AuthError>>;
 
 impl CloudBase {
     /// The client and the cache for `settings`.
@@ -83,6 +91,7 @@ impl CloudBase {
             settings,
             client,
             slots: Semaphore::new(MAX_CONCURRENT_LOOKUPS),
+            inflight: Mutex::new(HashMap::new()),
             v1,
             v2,
         })
@@ -110,20 +119,47 @@ impl CloudBase {
         if let Some(caller) = self.cache.get(&key, now) {
             return Ok(caller);
         }
-        let caller =
-            match tokio::time::timeout(self.settings.timeout, self.lookup(form, token)).await {
-                Ok(answer) => answer?,
-                Err(_) => {
-                    tracing::warn!(
-                        timeout_ms = self.settings.timeout.as_millis() as u64,
-                        "CloudBase did not answer the identity lookup in time"
-                    );
-                    return Err(AuthError::Unavailable("CloudBase did not answer in time"));
+        let lookup = Arc::clone(
+            self.inflight()
+                .entry(key)
+                .or_insert_with(|| Arc::new(OnceCell::new())),
+        );
+        // The first request runs the lookup; the others wait for its answer.
+        // If it is cancelled (its client went away), the next one runs it.
+        let answer = lookup
+            .get_or_init(|| async {
+                let answer = self.bounded_lookup(form, token).await;
+                if let Ok(caller) = &answer {
+                    let ends = exp.map(|exp| now + Duration::from_secs(exp.saturating_sub(now_s)));
+                    self.cache.put(key, caller.clone(), now, ends);
                 }
-            };
-        let ends = exp.map(|exp| now + Duration::from_secs(exp.saturating_sub(now_s)));
-        self.cache.put(key, caller.clone(), now, ends);
-        Ok(caller)
+                answer
+            })
+            .await
+            .clone();
+        let mut inflight = self.inflight();
+        if inflight.get(&key).is_some_and(|l| Arc::ptr_eq(l, &lookup)) {
+            inflight.remove(&key);
+        }
+        answer
+    }
+
+    fn inflight(&self) -> std::sync::MutexGuard<'_, HashMap<cache::Key, Arc<Lookup>>> {
+        self.inflight.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// [`CloudBase::lookup`] within the configured time.
+    async fn bounded_lookup(&self, form: CloudBaseForm, token: &str) -> Result<Caller, AuthError> {
+        match tokio::time::timeout(self.settings.timeout, self.lookup(form, token)).await {
+            Ok(answer) => answer,
+            Err(_) => {
+                tracing::warn!(
+                    timeout_ms = self.settings.timeout.as_millis() as u64,
+                    "CloudBase did not answer the identity lookup in time"
+                );
+                Err(AuthError::Unavailable("CloudBase did not answer in time"))
+            }
+        }
     }
 
     async fn lookup(&self, form: CloudBaseForm, token: &str) -> Result<Caller, AuthError> {

@@ -22,7 +22,8 @@
 //!   shapes gives [`AuthError::Unavailable`] (HTTP 503), never a 401 that
 //!   blames the caller. At most [`MAX_CONCURRENT_LOOKUPS`] lookups run at
 //!   once, so a flood of unknown tokens costs CloudBase a bounded number of
-//!   calls.
+//!   calls, and requests that carry the same token at the same time share
+//!   one lookup.
 //! - A token that is a JWT whose own `exp` has passed is refused without a
 //!   lookup (the claim is not verified, so it can only refuse, never accept).
 
