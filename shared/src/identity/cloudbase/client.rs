@@ -124,9 +124,16 @@ impl CloudBase {
                 .entry(key)
                 .or_insert_with(|| Arc::new(OnceCell::new())),
         );
+        // Removes the entry when this request is done or dropped (its client
+        // went away), so the map holds only lookups someone waits for.
+        let _entry = InflightEntry {
+            owner: self,
+            key,
+            lookup: Arc::clone(&lookup),
+        };
         // The first request runs the lookup; the others wait for its answer.
-        // If it is cancelled (its client went away), the next one runs it.
-        let answer = lookup
+        // If it is cancelled, the next waiter runs it.
+        lookup
             .get_or_init(|| async {
                 let answer = self.bounded_lookup(form, token).await;
                 if let Ok(caller) = &answer {
@@ -136,16 +143,17 @@ impl CloudBase {
                 answer
             })
             .await
-            .clone();
-        let mut inflight = self.inflight();
-        if inflight.get(&key).is_some_and(|l| Arc::ptr_eq(l, &lookup)) {
-            inflight.remove(&key);
-        }
-        answer
+            .clone()
     }
 
     fn inflight(&self) -> std::sync::MutexGuard<'_, HashMap<cache::Key, Arc<Lookup>>> {
         self.inflight.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How many tokens are being looked up.
+    #[cfg(test)]
+    pub(in crate::identity) fn inflight_len(&self) -> usize {
+        self.inflight().len()
     }
 
     /// [`CloudBase::lookup`] within the configured time.
@@ -205,6 +213,26 @@ impl CloudBase {
         match form {
             CloudBaseForm::Bearer => answer::from_v2(status, &body),
             CloudBaseForm::Credentials => answer::from_v1(status, &body, &self.settings.env),
+        }
+    }
+}
+
+/// A request's hold on an in-flight lookup: dropping it removes the map
+/// entry if it is still that lookup's.
+struct InflightEntry<'a> {
+    owner: &'a CloudBase,
+    key: cache::Key,
+    lookup: Arc<Lookup>,
+}
+
+impl Drop for InflightEntry<'_> {
+    fn drop(&mut self) {
+        let mut inflight = self.owner.inflight();
+        if inflight
+            .get(&self.key)
+            .is_some_and(|l| Arc::ptr_eq(l, &self.lookup))
+        {
+            inflight.remove(&self.key);
         }
     }
 }

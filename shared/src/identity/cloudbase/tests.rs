@@ -335,3 +335,53 @@ fn the_two_credential_forms() {
     }
     assert_eq!(cloudbase_credential(&headers(&[])), Err(AuthError::Missing));
 }
+
+/// A client that sends a token and goes away (the request's future is
+/// dropped) while CloudBase is slow leaves no in-flight entry behind: a flood
+/// of distinct tokens cannot grow the map past the requests still waiting.
+#[tokio::test]
+async fn lookups_whose_requests_went_away_leave_nothing_behind() {
+    use std::sync::Arc;
+
+    use super::client::CloudBase;
+
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let endpoint = format!("http://{}", silent.local_addr().expect("addr"));
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            held.push(stream);
+        }
+    });
+    let settings = Settings::from_env(&env(&[
+        (VAR_CLOUDBASE_ENV, "e"),
+        (VAR_CLOUDBASE_ENDPOINT, endpoint.as_str()),
+    ]))
+    .expect("settings");
+    let cloudbase = Arc::new(CloudBase::new(settings).expect("client"));
+    let requests: Vec<_> = (0..50)
+        .map(|i| {
+            let cloudbase = Arc::clone(&cloudbase);
+            tokio::spawn(async move {
+                let h = headers(&[("authorization", &format!("Bearer token-{i}"))]);
+                cloudbase.verify(&h).await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        cloudbase.inflight_len(),
+        50,
+        "each token is being looked up"
+    );
+    for r in &requests {
+        r.abort();
+    }
+    for r in requests {
+        assert!(r.await.is_err_and(|e| e.is_cancelled()));
+    }
+    assert_eq!(cloudbase.inflight_len(), 0);
+    holder.abort();
+}
