@@ -35,7 +35,7 @@ fn node_modules() {
                 .args(["ci", "--no-audit", "--no-fund", "--ignore-scripts"])
                 .current_dir(&dir),
             Duration::from_secs(600),
-            "npm ci",
+            "npm ci (install Node.js 20 or later and npm)",
         );
         assert_eq!(code, Some(0), "npm ci in {} failed:\n{out}", dir.display());
     });
@@ -99,7 +99,7 @@ fn run_script_with(script: &str, get_user_info: bool) {
             .env("EXPIRED_TICKET", expired)
             .envs(extra),
         Duration::from_secs(120),
-        "node",
+        "node (install Node.js 20 or later)",
     );
     assert_eq!(
         code,

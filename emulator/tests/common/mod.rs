@@ -304,32 +304,13 @@ impl Drop for Emulator {
 /// Runs the binary with `args` and expects it to exit by itself: (code, output).
 pub fn run_to_exit(args: &[String]) -> (Option<i32>, String) {
     let dir = temp_dir("exit");
-    let log = dir.join("out.log");
-    let out = std::fs::File::create(&log).expect("log");
-    let err = out.try_clone().expect("log");
-    let mut child = Command::new(emulator_bin())
-        .args(args)
-        .current_dir(&dir)
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .spawn()
-        .expect("spawns");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let code = loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            break status.code();
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let out = std::fs::read_to_string(&log).unwrap_or_default();
+    let ran = run_bounded(
+        Command::new(emulator_bin()).args(args).current_dir(&dir),
+        Duration::from_secs(30),
+        "the emulator",
+    );
     let _ = std::fs::remove_dir_all(&dir);
-    (code, out)
+    ran
 }
 
 /// Sleeps until the clock reads `ms` (ms since the epoch).
@@ -376,7 +357,7 @@ pub fn run_bounded(cmd: &mut Command, within: Duration, what: &str) -> (Option<i
         .stdout(out)
         .stderr(err)
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {what}: {e} (install Node.js 20+ and npm)"));
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
     let deadline = Instant::now() + within;
     let code = loop {
         if let Ok(Some(status)) = child.try_wait() {
