@@ -63,8 +63,8 @@ pub(super) fn from_v1(status: u16, body: &[u8], env: &str) -> Result<Caller, Aut
         return Err(unexpected(status));
     };
     if let Some(code) = json.get("code").filter(|c| !c.is_null()) {
+        tracing::debug!(code = %short(code), "CloudBase refused the access token");
         let code = code.as_str().unwrap_or_default();
-        tracing::debug!(code = %code.chars().take(64).collect::<String>(), "CloudBase refused the access token");
         // The codes of a token CloudBase does not accept; anything else
         // (SYS_ERR, a quota, an unknown code) is CloudBase's trouble.
         return if code.contains("TOKEN")
