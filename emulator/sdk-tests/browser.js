@@ -98,7 +98,7 @@ run('browser (chromium)', [
     await page.goto(`${pageOrigin}/v2.html`);
     const r = await page.evaluate(async ({ emulator, env, t }) => {
       const app = window.cloudbase2.init({ env });
-      app.registerEndPoint(`//${new URL(emulator).host}/web`, 'http');
+      app.registerEndPoint(`//${new URL(emulator).host}/web`, 'http:');
       const auth = app.auth({ persistence: 'local' });
       const res = await auth.signInWithCustomTicket(async () => t);
       if (res.error) return { error: `${res.error.message} ${JSON.stringify(res.error)}` };

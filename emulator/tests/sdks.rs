@@ -1,5 +1,5 @@
 //! The real client SDKs against the real emulator binary: js-sdk 1.8.4,
-//! tcb-js-sdk 1.10.10, js-sdk 2.32.0 and the uniCloud client, each driven by
+//! tcb-js-sdk 1.10.10, js-sdk 2.32.0, js-sdk 3.7.0 and the uniCloud client, each driven by
 //! a Node script of `emulator/sdk-tests/` through its public API, with
 //! tickets from the create-ticket binary over HTTP (api-key mode).
 //!
@@ -129,6 +129,13 @@ fn tcb_js_sdk_signs_in() {
 #[test]
 fn js_sdk_2_signs_in_and_get_user_info_in_cloudbase_mode_knows_it() {
     run_script_with("js-sdk-v2.js", true);
+}
+
+/// npm's latest, pointed with `app.registerHost(host, 'http')`; the shims
+/// refuse any request to a host other than this machine's.
+#[test]
+fn js_sdk_3_signs_in() {
+    run_script("js-sdk-v3.js");
 }
 
 #[test]
