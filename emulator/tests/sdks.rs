@@ -108,6 +108,8 @@ fn run_script_with(script: &str, get_user_info: bool) {
         emu.logs()
     );
     assert!(out.contains("done "), "{out}");
+    // The steps and the requests the SDK made (`--no-capture` shows them).
+    println!("{out}");
     // Every sign-in went through the emulator, and no token reached its log.
     let logs = emu.logs();
     assert!(logs.contains("sign-in with ticket"), "{logs}");
