@@ -181,6 +181,15 @@ fn client_samples_run_as_printed() {
     }
 }
 
+/// WeChat mini-program runs: the `miniprogram_dist` bundles of js-sdk 1.8.4,
+/// 2.32.0 and 3.7.0 in a `vm` context holding only a mini program's globals
+/// (`wx` over node http, `App`, `Page`, `getApp`), without and with
+/// `@cloudbase/adapter-wx_mp`, pointed with each major's documented recipe.
+#[test]
+fn mini_program_bundles_sign_in() {
+    run_script("mini-program.js");
+}
+
 /// Headless chromium (`/usr/bin/chromium`, Debian's `chromium`; `CHROMIUM`
 /// overrides): a page on another loopback origin loads the js-sdk 1.x and
 /// 2.x bundles and signs in, through CORS and preflights.

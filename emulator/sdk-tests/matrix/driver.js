@@ -130,7 +130,8 @@ const clients = {
   },
   'uni-cloud': () => {
     const store = require('../lib/uni').install(EMULATOR);
-    const uniCloud = load(sdkName).default;
+    const loaded = load(sdkName);
+    const uniCloud = loaded.default || loaded; // older clients export it directly
     const auth = uniCloud.init({ provider: 'tencent', spaceId: ENV }).auth();
     return {
       name: `@dcloudio/uni-cloud@${versionOf()}`,
