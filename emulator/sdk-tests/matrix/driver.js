@@ -176,7 +176,7 @@ async function main() {
   let uid;
   await step('sign-in', async () => {
     await client.signIn(await ticket(`${id}_user`, { refresh: client.refresh.ticket }));
-    return 'customAuthProvider/signInWithCustomTicket';
+    return 'ticket accepted';
   });
   await step('user info', async () => {
     const me = await client.user();
