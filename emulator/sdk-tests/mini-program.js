@@ -197,4 +197,24 @@ for (const version of Object.keys(bundles)) {
     }]);
   }
 }
+// The README's 2.x and 3.x samples, as printed, in the mini program: their
+// require('@cloudbase/js-sdk') is the miniprogram_dist bundle.
+for (const [sample, version] of [['js-sdk-2', '2.32.0'], ['js-sdk-3', '3.7.0']]) {
+  steps.push([`samples/${sample}.js runs as printed on the ${version} miniprogram_dist bundle`, async () => {
+    const context = miniProgram();
+    const cloudbase = load(context, bundles[version]);
+    const module = { exports: {} };
+    const source = fs.readFileSync(path.join(__dirname, 'samples', `${sample}.js`), 'utf8');
+    vm.runInContext(`(function (module, exports, require) {${source}\n})`, context)(module, module.exports, (name) => {
+      assert.equal(name, '@cloudbase/js-sdk');
+      return cloudbase;
+    });
+    const customUserId = `mp_sample_${version[0]}`;
+    const from = requests.length;
+    const me = await module.exports.signIn({ env: ENV, ticket: await ticket(customUserId), emulator: host });
+    assert.equal(me.customUserId, customUserId);
+    assert.ok((await users()).users.some((u) => u.uid === me.uid && u.customUserId === customUserId));
+    assert.deepEqual(requests.slice(from).filter((r) => !r.startsWith(`${host}/`)), []);
+  }]);
+}
 run('mini program (vm)', steps);
