@@ -86,4 +86,15 @@ run('js-sdk 3.7.0', [
     const user = (await users()).users.find((u) => u.uid === info.sub);
     assert.equal(user.anonymous, true);
   }],
+  ['the other recipe, init({env, endPointMode: "CLOUD_API"}) then registerEndPoint, reaches the emulator too', async () => {
+    const other = cloudbase.init({ env: ENV, endPointMode: 'CLOUD_API' });
+    other.registerEndPoint(`//${new URL(EMULATOR).host}/web`, 'http');
+    const otherAuth = other.auth({ persistence: 'local' });
+    const res = await otherAuth.signInWithCustomTicket(async () => ticket('js3_cloud_api'));
+    assert.equal(res.error, null, text(res.error));
+    const info = await otherAuth.getUserInfo();
+    assert.deepEqual(info.providers, [{ id: 'custom', provider_user_id: 'js3_cloud_api' }]);
+    assert.ok((await users()).users.some((u) => u.uid === info.sub));
+    await otherAuth.signOut();
+  }],
 ]);
