@@ -40,7 +40,19 @@ pytest: venv
 ## the npm packages of the browser and SDK tests, Debian's chromium, objdump and unzip
 deps: venv cargo-deny fetch node-deps chromium package-tools
 
-node-deps: tests/browser/node_modules/.package-lock.json emulator/sdk-tests/node_modules/.package-lock.json
+node-deps: tests/browser/node_modules/.package-lock.json emulator/sdk-tests/node_modules/.package-lock.json \
+  emulator/sdk-tests/matrix/js-sdk-2.0.1-alpha.0/node_modules/.package-lock.json \
+  emulator/sdk-tests/matrix/tcb-js-sdk-1.3.7/node_modules/.package-lock.json
+
+## sdk-matrix: every SDK version set of emulator/sdk-tests/matrix (committed lockfiles) against the emulator:
+## sign-in, user info, refresh, sign-out, the ticket refusals; prints the SDK@version x flow table
+sdk-matrix: sdk-matrix-deps
+	$(CARGO) build -q -p create-ticket
+	$(CARGO) nextest run -p cloudbase-emulator --test sdk_matrix --run-ignored all --no-fail-fast --no-capture --test-threads 1 2>&1 \
+	  | tee target/sdk-matrix.log | grep -E '^\| |^ +(PASS|FAIL) |Summary'; exit $${PIPESTATUS[0]}
+
+sdk-matrix-deps: emulator/sdk-tests/node_modules/.package-lock.json \
+  $(patsubst %/package.json,%/node_modules/.package-lock.json,$(wildcard emulator/sdk-tests/matrix/*/package.json))
 
 %/node_modules/.package-lock.json: %/package-lock.json
 	npm ci --prefix $* --no-audit --no-fund

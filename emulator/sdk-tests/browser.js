@@ -1,6 +1,6 @@
 // A real headless browser (Debian's chromium, driven by playwright-core):
-// a page on another loopback origin loads the js-sdk bundle (js-sdk 1.8.4 and
-// 2.32.0, bundled here by esbuild for the browser) and signs in against the
+// a page on another loopback origin loads the js-sdk bundle (js-sdk 1.8.4,
+// 2.32.0 and 3.7.0, bundled here by esbuild for the browser) and signs in against the
 // emulator, which must answer CORS, preflights included (v2 sends
 // Authorization).
 'use strict';
@@ -33,6 +33,7 @@ let pageOrigin;
 let context;
 let page;
 let profile;
+const requested = [];
 const files = {};
 
 function serve() {
@@ -55,11 +56,12 @@ function serve() {
 const text = (e) => `${e && e.message} ${JSON.stringify(e)}`;
 
 run('browser (chromium)', [
-  ['bundle js-sdk 1.8.4 and 2.32.0 for the browser', async () => {
+  ['bundle js-sdk 1.8.4, 2.32.0 and 3.7.0 for the browser', async () => {
     files['/v1.js'] = bundle('@cloudbase/js-sdk', 'cloudbase');
     files['/v2.js'] = bundle('cloudbase-js-sdk-v2', 'cloudbase2');
+    files['/v3.js'] = bundle('js-sdk-v3', 'cloudbase3');
     // One page per SDK: js-sdk 2.x also claims window.cloudbase.
-    for (const v of ['v1', 'v2']) {
+    for (const v of ['v1', 'v2', 'v3']) {
       files[`/${v}.html`] = `<!doctype html><meta charset="utf-8"><title>app</title><script src="/${v}.js"></script><p>app</p>`;
     }
     await serve();
@@ -73,6 +75,8 @@ run('browser (chromium)', [
         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     page = await context.newPage();
+    // Every request the pages make, to show that none leaves this machine.
+    page.on('request', (r) => requested.push(r.url()));
     page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
     await page.goto(`${pageOrigin}/v1.html`);
     assert.equal(await page.evaluate(() => typeof window.cloudbase.init), 'function');
@@ -98,7 +102,7 @@ run('browser (chromium)', [
     await page.goto(`${pageOrigin}/v2.html`);
     const r = await page.evaluate(async ({ emulator, env, t }) => {
       const app = window.cloudbase2.init({ env });
-      app.registerEndPoint(`//${new URL(emulator).host}/web`, 'http');
+      app.registerEndPoint(`//${new URL(emulator).host}/web`, 'http:');
       const auth = app.auth({ persistence: 'local' });
       const res = await auth.signInWithCustomTicket(async () => t);
       if (res.error) return { error: `${res.error.message} ${JSON.stringify(res.error)}` };
@@ -108,6 +112,34 @@ run('browser (chromium)', [
     assert.ok(!r.error, r.error);
     assert.deepEqual(r.providers, [{ id: 'custom', provider_user_id: 'browser_v2' }]);
     assert.ok((await users()).users.some((u) => u.uid === r.sub));
+  }],
+  ['js-sdk 3.x signs in from another origin (registerHost), every request to the emulator', async () => {
+    const t = await ticket('browser_v3');
+    await page.goto(`${pageOrigin}/v3.html`);
+    const from = requested.length;
+    const r = await page.evaluate(async ({ emulator, env, t }) => {
+      const app = window.cloudbase3.init({ env });
+      app.registerHost(new URL(emulator).host, 'http');
+      const auth = app.auth({ persistence: 'local' });
+      const res = await auth.signInWithCustomTicket(async () => t);
+      if (res.error) return { error: `${res.error.message} ${JSON.stringify(res.error)}` };
+      const info = await auth.getUserInfo();
+      const refreshed = await auth.refreshSession();
+      const out = await auth.signOut();
+      return { sub: info.sub, providers: info.providers, refreshed: !refreshed.error, signedOut: !out.error };
+    }, { emulator: EMULATOR, env: ENV, t });
+    assert.ok(!r.error, r.error);
+    assert.deepEqual(r.providers, [{ id: 'custom', provider_user_id: 'browser_v3' }]);
+    assert.ok(r.refreshed && r.signedOut, JSON.stringify(r));
+    const sdkRequests = requested.slice(from).filter((u) => !u.startsWith(pageOrigin));
+    const emulatorOrigin = new URL(EMULATOR).origin;
+    const elsewhere = sdkRequests.filter((u) => new URL(u).origin !== emulatorOrigin);
+    assert.deepEqual(elsewhere, [], 'requests that did not go to the emulator');
+    const paths = [...new Set(sdkRequests.map((u) => new URL(u).pathname))];
+    for (const p of ['/auth/v1/signin/custom', '/auth/v1/user/me', '/auth/v1/token', '/auth/v1/revoke']) {
+      assert.ok(paths.includes(p), `${p} in ${paths}`);
+    }
+    console.log(`ok   browser: js-sdk 3.x made ${sdkRequests.length} requests, all to ${emulatorOrigin}: ${paths.join(' ')}`);
   }],
   ['close the browser', async () => {
     await context.close();

@@ -7,7 +7,7 @@ const { assert, EMULATOR, ENV, EXPIRED_TICKET, ticket, forge, users, sleep, run 
 const cloudbase = require('cloudbase-js-sdk-v2');
 
 const app = cloudbase.init({ env: ENV });
-app.registerEndPoint(`//${new URL(EMULATOR).host}/web`, 'http');
+app.registerEndPoint(`//${new URL(EMULATOR).host}/web`, 'http:');
 // Rebuilds the OAuth client on the new endpoint.
 const auth = app.auth({ persistence: 'local' });
 

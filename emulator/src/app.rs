@@ -22,6 +22,10 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/", get(admin::index))
         .route("/web", post(v1::handle))
         .route("/auth/v1/signin/custom", post(v2::signin_custom))
+        .route(
+            "/auth/v1/signin/with/provider",
+            post(v2::signin_with_provider),
+        )
         .route("/auth/v1/signin/anonymously", post(v2::signin_anonymously))
         .route("/auth/v1/token", post(v2::token))
         .route("/auth/v1/user/me", get(v2::user_me))
@@ -32,9 +36,53 @@ pub fn router(service: Arc<Service>) -> Router {
             "/emulator/v1/envs/{env}/users",
             get(admin::users).delete(admin::clear),
         )
+        .fallback(unknown_route)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(cors))
         .with_state(service)
+}
+
+/// The routes of [`router`], as `METHOD PATH`: what an unknown route's
+/// answer lists (`tests/routes.rs` checks that each one is served).
+pub const ROUTES: &[&str] = &[
+    "GET /",
+    "POST /web",
+    "POST /auth/v1/signin/custom",
+    "POST /auth/v1/signin/with/provider",
+    "POST /auth/v1/signin/anonymously",
+    "POST /auth/v1/token",
+    "GET /auth/v1/user/me",
+    "POST /auth/v1/revoke",
+    "GET /.well-known/jwks.json",
+    "GET /emulator/v1/stats",
+    "GET /emulator/v1/envs/{env}/users",
+    "DELETE /emulator/v1/envs/{env}/users",
+];
+
+/// Any other path: 404 with a JSON body naming the method, the path and
+/// the routes served, in both protocols' error shapes (v1 `code`/`message`,
+/// v2 `error`/`error_description`), so that an SDK calling a route the
+/// emulator lacks reports that instead of "unreachable". The v2 error is
+/// gRPC's `unimplemented` (code 12): js-sdk 2.28+ and 3.x file `not_found`
+/// as "user does not exist".
+async fn unknown_route(method: Method, uri: axum::http::Uri) -> Response {
+    let path: String = uri.path().chars().take(256).collect();
+    let message = format!(
+        "{method} {path} is not a route of cloudbase-emulator; it serves {}",
+        ROUTES.join(", ")
+    );
+    tracing::warn!(%method, path = %path.escape_debug(), "unknown route");
+    let body = serde_json::json!({
+        "code": "NOT_FOUND",
+        "message": message,
+        "error": "unimplemented",
+        "error_code": 12,
+        "error_description": message,
+        "method": method.as_str(),
+        "path": path,
+        "routes": ROUTES,
+    });
+    (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
 }
 
 /// Whether `origin` is a page served from this machine (`localhost`,

@@ -186,6 +186,15 @@ impl Environments {
         self.order.iter().map(String::as_str)
     }
 
+    /// The env whose key the ticket names (its `private_key_id` before
+    /// `/@@/`), unverified: for clients that name no env (the
+    /// `signin/with/provider` of old js-sdk 2.x), before the ticket is checked
+    /// for that env.
+    pub fn env_of_ticket(&self, ticket: &str) -> Option<&str> {
+        let (key_id, _) = ticket.split_once("/@@/")?;
+        self.env_of_key.get(key_id).map(String::as_str)
+    }
+
     /// Checks `ticket` for a sign-in to `env` at `now_ms`.
     ///
     /// # Errors

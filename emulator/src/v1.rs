@@ -153,7 +153,8 @@ fn dispatch(
             );
             Ok(json!({"refresh_token": signed.session.refresh_token}))
         }
-        "auth.fetchAccessTokenWithRefreshToken" => {
+        // tcb-js-sdk 1.3-1.6 call it auth.getJwt; same parameters and answer.
+        "auth.fetchAccessTokenWithRefreshToken" | "auth.getJwt" => {
             let signed = service.refresh(Some(env), &s(&p.refresh_token), false, now)?;
             let (token, life) = service.issue(&signed.user, &signed.session, now);
             Ok(json!({"access_token": token, "access_token_expire": life}))

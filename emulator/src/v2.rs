@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::{AuthError, Service, SignedIn};
+use crate::envs::TicketRefusal;
 
 /// `?client_id=ENV`.
 #[derive(Debug, Deserialize)]
@@ -27,6 +28,7 @@ struct Body {
     refresh_token: Option<String>,
     provider_id: Option<String>,
     ticket: Option<String>,
+    provider_token: Option<String>,
     token: Option<String>,
 }
 
@@ -46,7 +48,12 @@ impl IntoResponse for V2Error {
         let (status, error, code) = match e {
             AuthError::UnknownEnv(_) => (StatusCode::BAD_REQUEST, "unauthorized_client", None),
             AuthError::BadRequest(_) => (StatusCode::BAD_REQUEST, "invalid_argument", Some(3)),
-            AuthError::Ticket(_) => (StatusCode::FORBIDDEN, "permission_denied", Some(7)),
+            // OAuth's error for a grant that is invalid, expired, revoked or
+            // issued to another client (RFC 6749 5.2). js-sdk 2.28+ and 3.x
+            // file it as INVALID_CREDENTIALS ("credentials check failed");
+            // permission_denied would be PROVIDER_NOT_ENABLED, whose help
+            // text sends the developer to enable custom login in the console.
+            AuthError::Ticket(_) => (StatusCode::BAD_REQUEST, "invalid_grant", None),
             AuthError::AccessTokenInvalid(_)
             | AuthError::AccessTokenExpired
             | AuthError::SessionEnded(_) => (StatusCode::UNAUTHORIZED, "unauthenticated", Some(16)),
@@ -157,17 +164,72 @@ pub async fn signin_custom(
     if body.provider_id.as_deref().is_some_and(|p| p != "custom") {
         return Err(AuthError::BadRequest("provider_id must be custom".into()).into());
     }
+    let ticket = body.ticket.as_deref().unwrap_or("");
+    sign_in_with_ticket(&service, &env, ticket, &headers, "signin/custom")
+}
+
+/// `POST /auth/v1/signin/with/provider` `{"provider_id":"custom",
+/// "provider_token":TICKET}`: how `@cloudbase/oauth` up to 2.5.6-beta.1
+/// (js-sdk 2.0-2.5 from old lockfiles) signs in with a ticket; answered as
+/// `signin/custom`, since the SDK stores the answer as its credentials.
+///
+/// Those clients send no `client_id`: the env is then the one whose key the
+/// ticket names (the real service's per-env origin names it instead).
+pub async fn signin_with_provider(
+    State(service): State<Arc<Service>>,
+    Query(query): Query<ClientQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, V2Error> {
+    let body = parse_body(&body)?;
+    if body.provider_id.as_deref() != Some("custom") {
+        return Err(AuthError::BadRequest(
+            "provider_id must be custom: the emulator signs in with customauth tickets only".into(),
+        )
+        .into());
+    }
+    let ticket = body.provider_token.as_deref().unwrap_or("");
+    if ticket.is_empty() {
+        return Err(AuthError::BadRequest("provider_token is required".into()).into());
+    }
+    let env = match env_of(&service, &query, &body, &headers) {
+        Ok(env) => env,
+        Err(_) => match service.envs.env_of_ticket(ticket) {
+            Some(env) => env.to_owned(),
+            // No env named and none of ours signed it: the refusal
+            // (TICKET_KEY_UNKNOWN, TICKET_MALFORMED) says why.
+            None => {
+                let refusal = service
+                    .envs
+                    .check_ticket("", ticket, customauth_core::now_ms())
+                    .err()
+                    .unwrap_or(TicketRefusal::UnknownKey);
+                return Err(AuthError::Ticket(refusal).into());
+            }
+        },
+    };
+    sign_in_with_ticket(&service, &env, ticket, &headers, "signin/with/provider")
+}
+
+fn sign_in_with_ticket(
+    service: &Service,
+    env: &str,
+    ticket: &str,
+    headers: &HeaderMap,
+    route: &'static str,
+) -> Result<Json<Value>, V2Error> {
     let now = customauth_core::now_ms();
-    let signed = service.sign_in_with_ticket(&env, body.ticket.as_deref().unwrap_or(""), now)?;
+    let signed = service.sign_in_with_ticket(env, ticket, now)?;
     tracing::info!(
         env,
         custom_user_id = signed.user.custom_user_id.as_deref().unwrap_or(""),
         uid = %signed.user.uid,
-        sdk = sdk(&headers),
+        sdk = sdk(headers),
         protocol = "v2",
+        route,
         "sign-in with ticket"
     );
-    Ok(Json(credentials(&service, &signed, now)))
+    Ok(Json(credentials(service, &signed, now)))
 }
 
 /// `POST /auth/v1/signin/anonymously`.
@@ -194,14 +256,18 @@ pub async fn token(
     body: Bytes,
 ) -> Result<Json<Value>, V2Error> {
     let body = parse_body(&body)?;
-    let env = env_of(&service, &query, &body, &headers)?;
-    service.check_env(&env)?;
+    // @cloudbase/oauth 2.0-2.5 name no env: the refresh token's session
+    // has one.
+    let env = env_of(&service, &query, &body, &headers).ok();
+    if let Some(env) = &env {
+        service.check_env(env)?;
+    }
     if body.grant_type.as_deref() != Some("refresh_token") {
         return Err(AuthError::BadRequest("grant_type must be refresh_token".into()).into());
     }
     let now = customauth_core::now_ms();
     let signed = service.refresh(
-        Some(&env),
+        env.as_deref(),
         body.refresh_token.as_deref().unwrap_or(""),
         true,
         now,

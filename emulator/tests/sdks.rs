@@ -1,5 +1,5 @@
 //! The real client SDKs against the real emulator binary: js-sdk 1.8.4,
-//! tcb-js-sdk 1.10.10, js-sdk 2.32.0 and the uniCloud client, each driven by
+//! tcb-js-sdk 1.10.10, js-sdk 2.32.0, js-sdk 3.7.0 and the uniCloud client, each driven by
 //! a Node script of `emulator/sdk-tests/` through its public API, with
 //! tickets from the create-ticket binary over HTTP (api-key mode).
 //!
@@ -45,10 +45,15 @@ fn run_script(script: &str) {
     run_script_with(script, false);
 }
 
-/// `script` against a fresh emulator; with `get_user_info`, also the
-/// project's get-user-info in `cloudbase` mode asking that emulator, at
-/// `GET_USER_INFO_URL`.
 fn run_script_with(script: &str, get_user_info: bool) {
+    run_node(&[script], get_user_info);
+}
+
+/// `node ARGS` (a script and its arguments) against a fresh emulator; with
+/// `get_user_info`, also the project's get-user-info in `cloudbase` mode
+/// asking that emulator, at `GET_USER_INFO_URL`.
+fn run_node(args: &[&str], get_user_info: bool) {
+    let script = args.join(" ");
     node_modules();
     let ticket_bin = sibling_bin("create-ticket");
     let emu = Emulator::start();
@@ -90,7 +95,7 @@ fn run_script_with(script: &str, get_user_info: bool) {
         .into_string();
     let (code, out) = run_bounded(
         Command::new("node")
-            .arg(script)
+            .args(args)
             .current_dir(sdk_dir())
             .env("EMULATOR_URL", emu.url(""))
             .env("EMULATOR_ENV", ENV_A)
@@ -108,6 +113,8 @@ fn run_script_with(script: &str, get_user_info: bool) {
         emu.logs()
     );
     assert!(out.contains("done "), "{out}");
+    // The steps and the requests the SDK made (`--no-capture` shows them).
+    println!("{out}");
     // Every sign-in went through the emulator, and no token reached its log.
     let logs = emu.logs();
     assert!(logs.contains("sign-in with ticket"), "{logs}");
@@ -131,9 +138,56 @@ fn js_sdk_2_signs_in_and_get_user_info_in_cloudbase_mode_knows_it() {
     run_script_with("js-sdk-v2.js", true);
 }
 
+/// npm's latest, pointed with `app.registerHost(host, 'http')`; the shims
+/// refuse any request to a host other than this machine's.
+#[test]
+fn js_sdk_3_signs_in() {
+    run_script("js-sdk-v3.js");
+}
+
 #[test]
 fn uni_cloud_signs_in() {
     run_script("uni-cloud.js");
+}
+
+/// The client samples the README shows (`sdk-tests/samples/*.js`, compared
+/// with the README by tests/python/test_readme.py), run as printed: each
+/// signs in with a create-ticket ticket and reads its user. The 2.x sample
+/// also on the earliest OAuth-based 2.x (`@cloudbase/app` 2.0.0-alpha.6), the
+/// tcb-js-sdk sample also on 1.3.7 (installed by `make deps`).
+#[test]
+fn client_samples_run_as_printed() {
+    for sample in [
+        "js-sdk-1",
+        "js-sdk-2",
+        "js-sdk-3",
+        "tcb-js-sdk",
+        "uni-cloud",
+    ] {
+        run_node(&["samples.js", sample], false);
+    }
+    for (sample, set) in [
+        ("js-sdk-2", "matrix/js-sdk-2.0.1-alpha.0"),
+        ("tcb-js-sdk", "matrix/tcb-js-sdk-1.3.7"),
+    ] {
+        assert!(
+            sdk_dir()
+                .join(set)
+                .join("node_modules/.package-lock.json")
+                .exists(),
+            "{set} is not installed: make node-deps"
+        );
+        run_node(&["samples.js", sample, set], false);
+    }
+}
+
+/// WeChat mini-program runs: the `miniprogram_dist` bundles of js-sdk 1.8.4,
+/// 2.32.0 and 3.7.0 in a `vm` context holding only a mini program's globals
+/// (`wx` over node http, `App`, `Page`, `getApp`), without and with
+/// `@cloudbase/adapter-wx_mp`, pointed with each major's documented recipe.
+#[test]
+fn mini_program_bundles_sign_in() {
+    run_script("mini-program.js");
 }
 
 /// Headless chromium (`/usr/bin/chromium`, Debian's `chromium`; `CHROMIUM`

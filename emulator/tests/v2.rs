@@ -136,8 +136,11 @@ fn anonymous_sign_in_has_anonymous_scope() {
     assert_eq!(me["providers"], json!([]));
 }
 
+/// A ticket refusal is OAuth's `invalid_grant` (400), which js-sdk 2.28+
+/// and 3.x file as bad credentials, not `permission_denied`, which they file
+/// as a login method not enabled in the console.
 #[test]
-fn forged_ticket_is_permission_denied_with_reason() {
+fn forged_ticket_is_invalid_grant_with_reason() {
     let emu = Emulator::start();
     let forged = ticket_with(
         &signer("k4096-pkcs8.pem", KID_A, ENV_A),
@@ -151,9 +154,10 @@ fn forged_ticket_is_permission_denied_with_reason() {
         None,
         Some(json!({"provider_id": "custom", "ticket": forged})),
     );
-    assert_eq!(r.status, 403);
+    assert_eq!(r.status, 400);
     let e = r.json();
-    assert_eq!(e["error"], "permission_denied");
+    assert_eq!(e["error"], "invalid_grant");
+    assert!(e.get("error_code").is_none(), "{e}");
     assert_eq!(e["reason"], "TICKET_SIGNATURE_INVALID");
     assert!(
         e["error_description"]

@@ -60,3 +60,15 @@ def test_every_script_the_readme_runs_exists_and_is_executable():
     for script in sorted(scripts):
         path = ROOT / script
         assert path.is_file() and os.access(path, os.X_OK), script
+
+
+def test_client_samples_are_the_tested_files():
+    """Each SDK sample of "From ticket to login" is a file that emulator/tests/sdks.rs runs against the
+    emulator (client_samples_run_as_printed), shown verbatim, and every such file is shown."""
+    section = README[README.index("## From ticket to login") : README.index("## Command line")]
+    shown = re.findall(r"<!-- sample: (\S+) -->\n```js\n(.*?)```", section, re.S)
+    files = {str(p.relative_to(ROOT)) for p in (ROOT / "emulator" / "sdk-tests" / "samples").glob("*.js")}
+    assert len(files) >= 5, files
+    assert sorted(path for path, _ in shown) == sorted(files)
+    for path, code in shown:
+        assert code == (ROOT / path).read_text(), f"the README's copy of {path} differs from the file"

@@ -54,6 +54,27 @@ async function rejects(fn, pattern, what) {
   return text;
 }
 
+/**
+ * The requests lib/shims.js saw (fetch, XMLHttpRequest, http, https) that
+ * were meant for another machine: it refused them all. The probes of
+ * Tencent Cloud's instance metadata (js-sdk 3.x's Node adapter asks
+ * http://metadata.tencentyun.com/latest/meta-data/app-id once to tag its run
+ * environment; no ticket or token in it) are counted apart; anything else
+ * is a failure.
+ */
+function offLoopback() {
+  const requests = globalThis.__sdkRequests || [];
+  const emulatorHost = new URL(EMULATOR).host;
+  const off = requests.filter((r) => !/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(r.host));
+  const isProbe = (r) => r.host === 'metadata.tencentyun.com' && r.path.startsWith('/latest/meta-data/');
+  return {
+    elsewhere: off.filter((r) => !isProbe(r)),
+    probes: off.filter(isProbe).length,
+    total: requests.length,
+    paths: [...new Set(requests.filter((r) => r.host === emulatorHost).map((r) => r.path))],
+  };
+}
+
 /** Runs the named steps in order, printing each; exits 1 on the first failure. */
 async function run(name, steps) {
   const started = Date.now();
@@ -68,8 +89,16 @@ async function run(name, steps) {
       process.exit(1);
     }
   }
+  if (globalThis.__sdkRequests) {
+    const { elsewhere, probes, total, paths } = offLoopback();
+    if (elsewhere.length) {
+      console.log(`FAIL ${name}: requests left this machine: ${JSON.stringify(elsewhere)}`);
+      process.exit(1);
+    }
+    console.log(`ok   ${name}: all ${total} requests stayed on loopback${probes ? ` (${probes} metadata probes blocked)` : ''}; emulator paths: ${paths.join(' ')}`);
+  }
   console.log(`done ${name} in ${Date.now() - started} ms`);
   process.exit(0);
 }
 
-module.exports = { assert, EMULATOR, ENV, EXPIRED_TICKET, ticket, forge, users, sleep, rejects, run };
+module.exports = { assert, EMULATOR, ENV, EXPIRED_TICKET, ticket, forge, users, sleep, rejects, run, offLoopback };

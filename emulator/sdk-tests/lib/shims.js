@@ -1,105 +1,40 @@
-// The browser globals the CloudBase web adapters need, for Node 20
-// (../shared/CLOUDBASE.md §3): window, localStorage, sessionStorage, an
-// XMLHttpRequest built on the global fetch, and a WebSocket stub.
+// The Node shims users get (../node-shims.js), plus a record of every request
+// the SDKs make and a refusal of any to a host other than this machine: the
+// tests show that nothing went to CloudBase's hosts.
 'use strict';
 
-class MemoryStorage {
-  constructor() { this.map = new Map(); }
-  get length() { return this.map.size; }
-  key(i) { return [...this.map.keys()][i] ?? null; }
-  getItem(k) { return this.map.has(String(k)) ? this.map.get(String(k)) : null; }
-  setItem(k, v) { this.map.set(String(k), String(v)); }
-  removeItem(k) { this.map.delete(String(k)); }
-  clear() { this.map.clear(); }
-}
-
-class FetchXMLHttpRequest {
-  constructor() {
-    this.readyState = 0;
-    this.status = 0;
-    this.responseText = '';
-    this.response = null;
-    this.responseType = '';
-    this.timeout = 0;
-    this.withCredentials = false;
-    this.headers = {};
-    this.responseHeaders = new Headers();
-    this.upload = { addEventListener() {}, onprogress: null };
-    this.listeners = {};
-  }
-  open(method, url) { this.method = method; this.url = url; this.readyState = 1; }
-  setRequestHeader(k, v) { this.headers[k] = v; }
-  getResponseHeader(k) { return this.responseHeaders.get(k); }
-  getAllResponseHeaders() {
-    let s = '';
-    this.responseHeaders.forEach((v, k) => { s += `${k}: ${v}\r\n`; });
-    return s;
-  }
-  addEventListener(type, fn) { (this.listeners[type] ||= []).push(fn); }
-  removeEventListener(type, fn) {
-    this.listeners[type] = (this.listeners[type] || []).filter((f) => f !== fn);
-  }
-  emit(type) {
-    const ev = { type, target: this, currentTarget: this };
-    if (typeof this['on' + type] === 'function') this['on' + type](ev);
-    for (const fn of this.listeners[type] || []) fn(ev);
-  }
-  abort() { this.aborted = true; }
-  send(body) {
-    let url = this.url;
-    if (url.startsWith('//')) url = 'http:' + url;
-    fetch(url, { method: this.method, headers: this.headers, body: body ?? undefined })
-      .then(async (res) => {
-        this.status = res.status;
-        this.responseHeaders = res.headers;
-        this.responseText = await res.text();
-        if (this.responseType === 'json') {
-          try { this.response = JSON.parse(this.responseText); } catch { this.response = null; }
-        } else {
-          this.response = this.responseText;
-        }
-        this.readyState = 4;
-        this.emit('readystatechange');
-        this.emit('load');
-        this.emit('loadend');
-      })
-      .catch((err) => {
-        this.error = err;
-        this.readyState = 4;
-        this.emit('readystatechange');
-        this.emit('error');
-        this.emit('loadend');
-      });
-  }
-}
-FetchXMLHttpRequest.UNSENT = 0;
-FetchXMLHttpRequest.OPENED = 1;
-FetchXMLHttpRequest.DONE = 4;
-
-class WebSocketStub {
-  constructor() { throw new Error('WebSocket is not available in these tests'); }
-}
+const { MemoryStorage } = require('../node-shims');
 
 const g = globalThis;
-g.localStorage = new MemoryStorage();
-g.sessionStorage = new MemoryStorage();
-g.XMLHttpRequest = FetchXMLHttpRequest;
-g.WebSocket = WebSocketStub;
-g.window = g;
-g.self = g;
-g.location = new URL('http://localhost/');
-g.document = g.document || {
-  cookie: '',
-  createElement: () => ({ setAttribute() {}, style: {} }),
-  getElementsByTagName: () => [],
-  addEventListener() {},
-  head: { appendChild() {} },
-  body: { appendChild() {} },
-};
-if (!g.navigator || !g.navigator.userAgent) {
-  try { g.navigator = { userAgent: 'node' }; } catch { /* read-only on newer Node */ }
+// Every request the SDKs make, and a refusal of any to a host other than
+// this machine: a test shows that nothing went to CloudBase's hosts.
+const requests = [];
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+function guard(url, via) {
+  const u = new URL(String(url).startsWith('//') ? `http:${url}` : String(url), 'http://localhost/');
+  requests.push({ via, host: u.host, path: u.pathname });
+  if (!LOOPBACK.has(u.hostname)) {
+    throw new Error(`a request to ${u.host} (${via}): only loopback hosts are allowed in these tests`);
+  }
 }
-g.addEventListener = g.addEventListener || (() => {});
-g.removeEventListener = g.removeEventListener || (() => {});
+const realFetch = g.fetch;
+g.fetch = (input, init) => {
+  guard(typeof input === 'string' || input instanceof URL ? input : input.url, 'fetch');
+  return realFetch(input, init);
+};
+for (const mod of ['node:http', 'node:https']) {
+  const m = require(mod);
+  for (const fn of ['request', 'get']) {
+    const real = m[fn];
+    m[fn] = function guarded(a, ...rest) {
+      const url = typeof a === 'string' || a instanceof URL ? a
+        : `${mod.slice(5)}://${a.hostname || a.host || 'localhost'}${a.port ? `:${a.port}` : ''}${a.path || '/'}`;
+      guard(url, mod.slice(5));
+      return real.call(this, a, ...rest);
+    };
+  }
+}
 
-module.exports = { MemoryStorage };
+g.__sdkRequests = requests;
+
+module.exports = { MemoryStorage, requests };

@@ -54,6 +54,7 @@ function install(emulator) {
     $on() {},
     $emit() {},
   };
+  return store;
 }
 
 module.exports = { install };
