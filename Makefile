@@ -17,8 +17,8 @@ export CUSTOMAUTH_TEST_PYTHON := $(PYTHON)
 
 .PHONY: run test deps venv cargo-deny fetch node-deps chromium package-tools package-tencent lint pytest audit fmt build watch invoke deploy bench load first-request clean-dev clean-venv emulator bench-emulator bench-cloudbase hostile
 
-## run: the three functions on 127.0.0.1:9001-9003 with generated dev credentials, API key and JWT secret
-## (PORT_CREATE, PORT_USER, PORT_IP move them; RUN_PROFILE=debug builds faster)
+## run: the three functions on 127.0.0.1:9001-9003 and the sign-in emulator on 9100, with generated dev credentials
+## and API key (PORT_CREATE, PORT_USER, PORT_IP, PORT_EMULATOR move them; RUN_PROFILE=debug builds faster)
 run:
 	scripts/run-local.sh
 
@@ -100,9 +100,9 @@ audit: cargo-deny
 fmt:
 	$(CARGO) fmt --all
 
-## build: Lambda bundles for arm64 (target/lambda/<function>/bootstrap); needs `pip install cargo-lambda`
+## build: Lambda bundles for arm64 (target/lambda/<function>/bootstrap); needs `make lambda-tools`
 ## and the aarch64 standard library (`rustup target add aarch64-unknown-linux-gnu`)
-build:
+build: needs-cargo-lambda
 	$(CARGO) lambda build --release --arm64 $(addprefix --bin ,$(FUNCTIONS))
 
 ## package-tencent: dist/tencent/<function>.zip for a Tencent Cloud web function or CloudBase HTTP function:
@@ -110,13 +110,26 @@ build:
 package-tencent: venv package-tools
 	scripts/package-tencent.sh
 
+# cargo-lambda for watch, invoke and build: from PyPI into .venv (with zig), nothing else of make deps.
+CARGO_LAMBDA_VERSION := 1.9.2
+
+## lambda-tools: cargo-lambda $(CARGO_LAMBDA_VERSION) from PyPI into .venv, for make watch, invoke and build
+lambda-tools: venv
+	$(PYTHON) -m pip install -q cargo-lambda==$(CARGO_LAMBDA_VERSION)
+
+# First prerequisite of the cargo-lambda targets: says how to get it instead of cargo's "no such command".
+needs-cargo-lambda:
+	@command -v cargo-lambda >/dev/null || { echo "cargo-lambda is not installed: run \`make lambda-tools\` \
+	  (pip install cargo-lambda==$(CARGO_LAMBDA_VERSION) into .venv)" >&2; exit 2; }
+
 ## watch: the functions behind cargo lambda's local Lambda emulator, in gateway mode, on port $(WATCH_PORT)
-watch: .dev/credentials.json
+watch: needs-cargo-lambda .dev/credentials.json
 	$(CARGO) lambda watch --invoke-address 127.0.0.1 --invoke-port $(WATCH_PORT) \
 	  --env-var CUSTOMAUTH_CALLER_AUTH=gateway,CUSTOMAUTH_CREDENTIALS_FILE=$(CURDIR)/.dev/credentials.json,RUST_LOG=info
 
 ## invoke: send the API Gateway fixtures to `make watch`
-invoke:
+invoke: needs-cargo-lambda
+	@echo "make invoke: make watch builds each function on its first invocation; the first answer can take minutes" >&2
 	$(CARGO) lambda invoke create-ticket --invoke-address 127.0.0.1 --invoke-port $(WATCH_PORT) --data-file tests/fixtures/events/apigw-v2-create-ticket-jwt.json
 	$(CARGO) lambda invoke get-user-info --invoke-address 127.0.0.1 --invoke-port $(WATCH_PORT) --data-file tests/fixtures/events/apigw-v2-get-user-info.json
 	$(CARGO) lambda invoke get-client-ip --invoke-address 127.0.0.1 --invoke-port $(WATCH_PORT) --data-file tests/fixtures/events/apigw-v2-get-client-ip.json

@@ -19,7 +19,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use customauth_core::credentials::VAR_ENV;
 use customauth_core::{
-    Credentials, CredentialsSource, CustomUserId, SigningKey, TicketOptions, TicketSigner, now_ms,
+    Credentials, CredentialsError, CredentialsSource, CustomUserId, SigningKey, TicketOptions,
+    TicketSigner, now_ms,
 };
 
 /// CloudBase custom login tickets, byte-identical to the official SDK.
@@ -225,13 +226,23 @@ fn write_private_file(path: &Path, bytes: &[u8], force: bool) -> Result<(), Fail
         .map_err(|e| usage(format!("cannot write {}: {e}", path.display())))
 }
 
+/// What the CLI says when it finds no credentials: what it can load.
+const NO_CREDENTIALS: &str = "no credentials: pass --credentials FILE (the console's \
+     tcb_custom_login.json), or set CUSTOMAUTH_CREDENTIALS_FILE, CUSTOMAUTH_CREDENTIALS (the JSON \
+     itself) or the three TCB_CUSTOM_LOGIN_* variables";
+
 fn load_signer(path: Option<&Path>) -> Result<TicketSigner, Failure> {
     let credentials = match path {
         Some(path) => Credentials::from_file(path),
         None => CredentialsSource::from_env(|k| std::env::var(k).ok())
             .and_then(|source| source.load_local()),
     }
-    .map_err(usage)?;
+    .map_err(|e| match e {
+        // The library's message lists the AWS sources too, which the CLI
+        // cannot load; name what it can.
+        CredentialsError::NoSource => usage(NO_CREDENTIALS),
+        e => usage(e),
+    })?;
     let expected = std::env::var(VAR_ENV).ok().filter(|v| !v.is_empty());
     credentials.check_env(expected.as_deref()).map_err(usage)?;
     TicketSigner::from_credentials(&credentials)

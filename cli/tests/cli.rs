@@ -213,8 +213,28 @@ fn values_starting_with_a_hyphen_are_values() {
 fn missing_credentials_exit_2_naming_the_variables() {
     let out = run(&["mint", "--uid", "user_1234"]);
     assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("CUSTOMAUTH_CREDENTIALS_FILE"), "{err}");
+    // The flag first, and no AWS source the CLI cannot load.
+    assert!(err.contains("--credentials FILE"), "{err}");
+    assert!(!err.contains("SECRET_ID") && !err.contains("SSM"), "{err}");
+}
+
+#[test]
+fn an_empty_credentials_file_is_called_empty() {
+    let dir = tempdir("empty");
+    let path = dir.join("empty.json");
+    std::fs::write(&path, "").expect("write");
+    let out = run(&[
+        "mint",
+        "--credentials",
+        path.to_str().expect("utf-8"),
+        "--uid",
+        "user_1234",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("CUSTOMAUTH_CREDENTIALS_FILE"),
+        stderr(&out).contains("empty.json is empty"),
         "{}",
         stderr(&out)
     );

@@ -212,7 +212,15 @@ pub async fn run<F: Function>() -> ExitCode {
                 let service = with_cors::<F, Incoming>(function, limits.body_timeout, cors);
                 serve_http(listener, service, limits, shutdown_signal()).await
             }
-            Err(e) => Err(e.into()),
+            // A start-up failure like any other (exit 2), naming what to change.
+            Err(e) => {
+                tracing::error!(
+                    error = %e,
+                    "{}: cannot listen on {addr}: set PORT (or HOST) to a free address",
+                    F::NAME
+                );
+                return ExitCode::from(2);
+            }
         },
     };
     match served {

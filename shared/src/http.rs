@@ -162,13 +162,16 @@ impl ApiError {
     }
 }
 
-/// A JSON response with `status`. Never fails: serialization of our own
-/// response types cannot fail, and if it did the body would be `{}`.
+/// A JSON response with `status`, its body ending with a newline (so that a
+/// shell prompt after `curl` starts on its own line). Never fails:
+/// serialization of our own response types cannot fail, and if it did the
+/// body would be `{}`.
 pub fn json_response<B: From<String>>(
     status: StatusCode,
     body: &impl Serialize,
 ) -> lambda_http::http::Response<B> {
-    let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_owned());
+    let mut text = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_owned());
+    text.push('\n');
     let mut response = lambda_http::http::Response::new(B::from(text));
     *response.status_mut() = status;
     let headers = response.headers_mut();
@@ -556,7 +559,7 @@ mod tests {
         };
         assert_eq!(
             text,
-            r#"{"code":"INTERNAL","message":"internal error","requestId":"r"}"#
+            "{\"code\":\"INTERNAL\",\"message\":\"internal error\",\"requestId\":\"r\"}\n"
         );
     }
 

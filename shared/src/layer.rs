@@ -215,24 +215,38 @@ where
             return Either::Right(Box::pin(async move {
                 match layer.identify_remote(&mut req).await {
                     Ok(()) => inner.call(req).await,
-                    Err(e) => Ok(refusal(&req, e)),
+                    Err(e) => Ok(refusal(&req, e, layer.caller_auth())),
                 }
             }));
         }
         match self.layer.identify(&mut req) {
             Ok(()) => Either::Left(Either::Left(self.inner.call(req))),
-            Err(e) => Either::Left(Either::Right(ready(Ok(refusal(&req, e))))),
+            Err(e) => Either::Left(Either::Right(ready(Ok(refusal(
+                &req,
+                e,
+                self.layer.caller_auth(),
+            ))))),
         }
     }
 }
 
-/// The JSON error response for a request without an acceptable caller.
-fn refusal<B, ResBody: From<String>>(req: &Request<B>, e: AuthError) -> Response<ResBody> {
+/// The JSON error response for a request without an acceptable caller; a
+/// 401 names what the configured mode expected.
+fn refusal<B, ResBody: From<String>>(
+    req: &Request<B>,
+    e: AuthError,
+    auth: Option<&CallerAuth>,
+) -> Response<ResBody> {
     let request_id = match req.extensions().get::<RequestId>() {
         Some(id) => id.0.clone(),
         None => request_id_of(req.extensions()),
     };
-    ApiError::from(e).into_response(&request_id)
+    let mut error = ApiError::from(e);
+    if let (ApiError::Unauthorized(message), Some(auth)) = (&mut error, auth) {
+        message.push_str("; this function expects ");
+        message.push_str(auth.mode().expected_credentials());
+    }
+    error.into_response(&request_id)
 }
 
 #[cfg(test)]

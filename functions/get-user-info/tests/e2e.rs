@@ -65,6 +65,20 @@ fn jwt_caller_gets_the_sdk_shape_and_others_401() {
         assert_eq!(r.status, 401, "{auth}: {}", r.body);
         assert_eq!(r.json()["code"], "UNAUTHENTICATED");
     }
+    // An API key (createTicket's backend credential) here: the 401 names the
+    // header jwt mode expects.
+    let r = request(
+        "GET",
+        &p.url("/getUserInfo"),
+        &[("x-api-key", "test-api-key-0123456789abcdef")],
+        None,
+    );
+    assert_eq!(r.status, 401, "{}", r.body);
+    let message = r.json()["message"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        message.contains("expects Authorization: Bearer <JWT"),
+        "{message}"
+    );
     let r = request("PATCH", &p.url("/"), &[], None);
     assert_eq!(r.status, 405);
 }

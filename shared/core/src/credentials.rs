@@ -62,6 +62,15 @@ pub enum CredentialsError {
         /// The OS error (no file contents).
         error: std::io::Error,
     },
+    /// The text is empty (or only whitespace).
+    #[error(
+        "{origin} is empty: expected the console's JSON (tcb_custom_login.json) with \
+         private_key_id, private_key and env_id"
+    )]
+    Empty {
+        /// Where the text came from.
+        origin: String,
+    },
     /// The text is not JSON.
     #[error("{origin}: not valid JSON (line {line}, column {column})")]
     Json {
@@ -236,9 +245,15 @@ impl Credentials {
     /// Unknown fields are ignored.
     ///
     /// # Errors
-    /// [`CredentialsError::Json`], [`CredentialsError::NotObject`] or
-    /// [`CredentialsError::Field`]; never with any of the text in them.
+    /// [`CredentialsError::Empty`], [`CredentialsError::Json`],
+    /// [`CredentialsError::NotObject`] or [`CredentialsError::Field`]; never
+    /// with any of the text in them.
     pub fn from_json(text: &str, origin: &str) -> Result<Self, CredentialsError> {
+        if text.trim().is_empty() {
+            return Err(CredentialsError::Empty {
+                origin: origin.to_owned(),
+            });
+        }
         if !text.trim_start().starts_with('{') {
             // Valid JSON of another type, or not JSON at all.
             return Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
@@ -494,6 +509,19 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(!err.contains(secret), "{err}");
+        }
+    }
+
+    #[test]
+    fn an_empty_text_is_called_empty_not_bad_json() {
+        for text in ["", "  \n\t"] {
+            let err = Credentials::from_json(text, "credentials file x.json").unwrap_err();
+            assert!(matches!(err, CredentialsError::Empty { .. }), "{err}");
+            assert!(
+                err.to_string()
+                    .starts_with("credentials file x.json is empty: expected the console's JSON"),
+                "{err}"
+            );
         }
     }
 

@@ -110,8 +110,16 @@ impl Function for CreateTicket {
         let settings = crate::aws::AwsFetchSettings::from_env(env)?;
         #[cfg(not(feature = "aws"))]
         let settings = ();
-        if let Some(mode @ (CallerAuthMode::CloudBase | CallerAuthMode::CloudBaseContext)) =
-            var(env, VAR_CALLER_AUTH).and_then(|mode| mode.parse().ok())
+        let Some(mode) = var(env, VAR_CALLER_AUTH) else {
+            // CallerAuthMode's own hint lists the two CloudBase modes, which
+            // only get-user-info takes.
+            return Err(ConfigError::Missing {
+                var: VAR_CALLER_AUTH,
+                hint: "set it to jwt, gateway, api-key or none (there is no default)",
+            });
+        };
+        if let Ok(mode @ (CallerAuthMode::CloudBase | CallerAuthMode::CloudBaseContext)) =
+            mode.parse()
         {
             return Err(ConfigError::Conflict(format!(
                 "create-ticket does not take CUSTOMAUTH_CALLER_AUTH={mode}: a caller signed in to \

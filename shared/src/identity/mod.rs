@@ -144,6 +144,24 @@ impl CallerAuthMode {
         }
     }
 
+    /// What a caller must send in this mode, for 401 messages: the header
+    /// (or, in gateway mode, the authorizer) a request without an acceptable
+    /// caller was expected to carry.
+    pub const fn expected_credentials(self) -> &'static str {
+        match self {
+            Self::Gateway => {
+                "the identity of an API Gateway authorizer (JWT, Cognito or Lambda) on this route"
+            }
+            Self::Jwt => "Authorization: Bearer <JWT from your identity provider>",
+            Self::ApiKey => "X-Api-Key: <API key> or Authorization: Bearer <API key>",
+            Self::CloudBase => {
+                "Authorization: Bearer <CloudBase access token> or X-Cloudbase-Credentials"
+            }
+            Self::CloudBaseContext => "the CloudBase gateway's X-Cloudbase-Context header",
+            Self::None => "nothing",
+        }
+    }
+
     /// Reads `CUSTOMAUTH_CALLER_AUTH` through `env`. When the mode is `none`
     /// and `CUSTOMAUTH_ALLOW_INSECURE_NONE=1`, logs a warning.
     ///

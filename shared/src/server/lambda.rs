@@ -48,7 +48,7 @@ where
     S::Future: Send + 'static,
 {
     let adapter = lambda_http::Adapter::from(service);
-    lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| {
+    lambda_http::lambda_runtime::run_concurrent(service_fn(move |event: LambdaEvent<Event>| {
         let mut adapter = adapter.clone();
         async move {
             let LambdaEvent { payload, context } = event;
@@ -83,7 +83,7 @@ fn not_an_http_event(request_id: &str, e: &NotAnHttpEvent, alb: bool) -> Value {
     let mut response = json!({
         "statusCode": 400,
         "headers": {"content-type": "application/json", "cache-control": "no-store"},
-        "body": body.to_string(),
+        "body": format!("{body}\n"),
         "isBase64Encoded": false,
     });
     if alb {
