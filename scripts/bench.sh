@@ -7,7 +7,7 @@
 #
 # Knobs (environment):
 #   BENCH_SECONDS=5        target wall time per measurement
-#   BENCH_BITS="1024 2048 4096"   key sizes (fixtures k1024-pkcs1, k2048-pkcs1, k4096-pkcs8)
+#   BENCH_BITS="1024 2048 3072 4096"   key sizes (fixtures k1024-pkcs1, k2048-pkcs1, k3072-pkcs1, k4096-pkcs8)
 #   SKIP_OPENSSL=1 SKIP_RUST=1 SKIP_SDK=1   skip a column
 #   CUSTOMAUTH_BIN=path    use this binary instead of building target/release/customauth
 #   BENCH_CPU=0            the core everything is pinned to
@@ -17,7 +17,7 @@ SDK_VERSION="3.18.3"
 SDK_PKG="@cloudbase/node-sdk@${SDK_VERSION}"
 
 BENCH_SECONDS="${BENCH_SECONDS:-5}"
-BENCH_BITS="${BENCH_BITS:-1024 2048 4096}"
+BENCH_BITS="${BENCH_BITS:-1024 2048 3072 4096}"
 SKIP_OPENSSL="${SKIP_OPENSSL:-0}"
 SKIP_RUST="${SKIP_RUST:-0}"
 SKIP_SDK="${SKIP_SDK:-0}"
@@ -47,6 +47,7 @@ key_file() {
   case "$1" in
     1024) echo "$KEY_DIR/k1024-pkcs1.pem" ;;
     2048) echo "$KEY_DIR/k2048-pkcs1.pem" ;;
+    3072) echo "$KEY_DIR/k3072-pkcs1.pem" ;;
     4096) echo "$KEY_DIR/k4096-pkcs8.pem" ;;
     *) echo "bench.sh: no fixture key for $1 bits" >&2; return 1 ;;
   esac
