@@ -93,7 +93,7 @@ lint: deps
 	cfn-lint template.yaml
 	$(CARGO) deny --offline check licenses bans sources
 
-## audit: RustSec advisories (needs the network; RUSTSEC-2023-0071 is documented in deny.toml)
+## audit: RustSec advisories (needs the network; none is ignored, see deny.toml)
 audit: cargo-deny
 	$(CARGO) deny check advisories
 
@@ -146,6 +146,11 @@ deploy:
 bench:
 	scripts/bench.sh
 	$(CARGO) bench -p customauth-core --bench sign
+
+## bench-timing: 1024-bit signing time for a fixed vs a random customUserId: median, p99, Welch t (not a test)
+bench-timing:
+	$(CARGO) bench -p customauth-core --bench timing --no-run
+	taskset -c $${BENCH_CPU:-0} $(CARGO) bench -p customauth-core --bench timing
 
 ## load: create-ticket under wrk, 64 connections for 60 s: throughput, p50/p99, errors, RSS (not a test)
 load:

@@ -41,12 +41,16 @@ pub mod keys {
     pub const K512_PKCS8: &str = include_str!("../fixtures/keys/k512-pkcs8.pem");
     /// `k1024-pkcs1.pem`: 1024-bit RSA, PKCS#1: the legacy path.
     pub const K1024_PKCS1: &str = include_str!("../fixtures/keys/k1024-pkcs1.pem");
+    /// `k1024-pkcs8.pem`: another 1024-bit RSA key, PKCS#8.
+    pub const K1024_PKCS8: &str = include_str!("../fixtures/keys/k1024-pkcs8.pem");
     /// `k2048-pkcs1.pem`: 2048-bit RSA, PKCS#1: the SDK vectors' main key.
     pub const K2048_PKCS1: &str = include_str!("../fixtures/keys/k2048-pkcs1.pem");
     /// `k2048-pkcs8.pem`: 2048-bit RSA, PKCS#8.
     pub const K2048_PKCS8: &str = include_str!("../fixtures/keys/k2048-pkcs8.pem");
     /// `k2048-public.pem`: the public half of `K2048_PKCS1` (SPKI PEM).
     pub const K2048_PUBLIC: &str = include_str!("../fixtures/keys/k2048-public.pem");
+    /// `k3072-pkcs1.pem`: 3072-bit RSA, PKCS#1.
+    pub const K3072_PKCS1: &str = include_str!("../fixtures/keys/k3072-pkcs1.pem");
     /// `k4096-pkcs8.pem`: 4096-bit RSA, PKCS#8.
     pub const K4096_PKCS8: &str = include_str!("../fixtures/keys/k4096-pkcs8.pem");
     /// `ec-p256-pkcs8.pem`: an EC P-256 private key: not RSA, refused as a ticket key.
@@ -66,9 +70,11 @@ pub mod keys {
         match file {
             "k512-pkcs8.pem" => K512_PKCS8,
             "k1024-pkcs1.pem" => K1024_PKCS1,
+            "k1024-pkcs8.pem" => K1024_PKCS8,
             "k2048-pkcs1.pem" => K2048_PKCS1,
             "k2048-pkcs8.pem" => K2048_PKCS8,
             "k2048-public.pem" => K2048_PUBLIC,
+            "k3072-pkcs1.pem" => K3072_PKCS1,
             "k4096-pkcs8.pem" => K4096_PKCS8,
             "ec-p256-pkcs8.pem" => EC_P256_PKCS8,
             "es256-private.pem" => ES256_PRIVATE,

@@ -6,9 +6,10 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use customauth_core::{CustomUserId, SigningKey, TicketOptions, TicketSigner};
 
-const KEYS: [(&str, &str); 3] = [
+const KEYS: [(&str, &str); 4] = [
     ("rsa1024", customauth_testkit::fixtures::keys::K1024_PKCS1),
     ("rsa2048", customauth_testkit::fixtures::keys::K2048_PKCS1),
+    ("rsa3072", customauth_testkit::fixtures::keys::K3072_PKCS1),
     ("rsa4096", customauth_testkit::fixtures::keys::K4096_PKCS8),
 ];
 

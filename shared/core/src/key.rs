@@ -2,12 +2,15 @@
 //!
 //! Keys of 2048 bits and more sign with aws-lc-rs (constant-time, as fast as
 //! `openssl speed`). The CloudBase console has handed out 1024-bit keys, which
-//! aws-lc refuses; those sign through the [`legacy`] module (the `rsa` crate),
-//! with a warning at load. Anything under 1024 bits, or not RSA, is refused.
-
-mod legacy;
+//! aws-lc-rs refuses; those sign with the same aws-lc, through its C API
+//! (`customauth-aws-lc-rsa`: blinded, constant-time), with a warning at load
+//! because they are weak keys. Anything under 1024 bits, or not RSA, is
+//! refused. No key reaches the `rsa` crate (RUSTSEC-2023-0071): it is not a
+//! dependency.
 
 use std::fmt;
+
+use customauth_aws_lc_rsa::RsaKey;
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
@@ -20,8 +23,8 @@ use zeroize::Zeroizing;
 /// Smallest modulus accepted, in bits (what the SDK accepts with
 /// `allowInsecureKeySizes`).
 pub const MIN_BITS: usize = 1024;
-/// Smallest modulus signed with aws-lc-rs, in bits; smaller keys take the
-/// legacy path.
+/// Smallest modulus signed with aws-lc-rs, in bits; smaller keys sign through
+/// aws-lc's C API (`customauth-aws-lc-rsa`).
 pub const MODERN_MIN_BITS: usize = 2048;
 
 /// Why a key was refused. Never carries key material.
@@ -70,15 +73,16 @@ pub struct SignError;
 
 enum Inner {
     Modern(KeyPair),
-    Legacy(Box<legacy::LegacyKey>),
+    /// Under [`MODERN_MIN_BITS`]: the key, and its public half (PKCS#1 DER),
+    /// made once at load.
+    Legacy(Box<(RsaKey, Vec<u8>)>),
 }
 
 /// An RSA private key that signs RS256 (RSASSA-PKCS1-v1_5 with SHA-256).
 ///
 /// Parsed once; signing does no parsing. `Debug` prints `[redacted]`.
-/// Key material is wiped when the key is dropped: aws-lc frees its key with
-/// `OPENSSL_free`, which cleanses memory first, and the legacy path's
-/// `rsa::RsaPrivateKey` zeroizes on drop.
+/// Key material is wiped when the key is dropped: aws-lc frees its keys (both
+/// kinds) with `OPENSSL_free`, which cleanses memory first.
 pub struct SigningKey {
     inner: Inner,
     bits: usize,
@@ -134,25 +138,39 @@ impl SigningKey {
             }
             Err(rejected) => match rejected.description_() {
                 "TooSmall" => {
-                    let key = legacy::LegacyKey::from_der(der, format)?;
+                    let key = match format {
+                        KeyFormat::Pkcs1 => RsaKey::from_pkcs1_der(der),
+                        KeyFormat::Pkcs8 => RsaKey::from_pkcs8_der(der),
+                    }
+                    .map_err(|_| KeyError::Malformed {
+                        format: format.name(),
+                    })?;
                     let bits = key.bits();
                     if bits < MIN_BITS {
                         return Err(KeyError::TooSmall { bits });
                     }
+                    let public = key.public_key_der().map_err(|_| KeyError::Malformed {
+                        format: format.name(),
+                    })?;
                     tracing::warn!(
                         bits,
-                        "private key is shorter than {MODERN_MIN_BITS} bits; signing with the \
-                         legacy RSA implementation. Download a new key from the CloudBase console."
+                        "private key has fewer than {MODERN_MIN_BITS} bits: a weak key. \
+                         Download a new key from the CloudBase console."
                     );
                     Ok(Self {
-                        inner: Inner::Legacy(Box::new(key)),
+                        inner: Inner::Legacy(Box::new((key, public))),
                         bits,
                     })
                 }
                 "TooLarge" => Err(KeyError::TooLarge),
                 "WrongAlgorithm" => Err(KeyError::NotRsa),
                 _ => Err(
-                    if format == KeyFormat::Pkcs8 && legacy::is_non_rsa_pkcs8(der) {
+                    if format == KeyFormat::Pkcs8
+                        && matches!(
+                            RsaKey::from_pkcs8_der(der),
+                            Err(customauth_aws_lc_rsa::Error::NotRsa)
+                        )
+                    {
                         KeyError::NotRsa
                     } else {
                         KeyError::Malformed {
@@ -195,7 +213,7 @@ impl SigningKey {
                     .as_ref()
                     .to_vec(),
             ),
-            Inner::Legacy(key) => key.to_pkcs8_der()?,
+            Inner::Legacy(key) => key.0.to_pkcs8_der().map_err(|_| KeyError::Generate)?,
         };
         pem_rfc7468::encode_string("PRIVATE KEY", pem_rfc7468::LineEnding::LF, &der)
             .map(Zeroizing::new)
@@ -207,7 +225,8 @@ impl SigningKey {
         self.bits
     }
 
-    /// Whether this key signs through the legacy (`rsa` crate) path.
+    /// Whether this key is under [`MODERN_MIN_BITS`] (signed through aws-lc's
+    /// C API rather than aws-lc-rs).
     pub fn is_legacy(&self) -> bool {
         matches!(self.inner, Inner::Legacy(_))
     }
@@ -231,7 +250,7 @@ impl SigningKey {
                 .map_err(|_| SignError)?;
                 Ok(sig)
             }
-            Inner::Legacy(key) => key.sign_rs256(message),
+            Inner::Legacy(key) => key.0.sign_rs256(message).map_err(|_| SignError),
         }
     }
 
@@ -239,7 +258,7 @@ impl SigningKey {
     pub fn public_key(&self) -> PublicKey {
         let der = match &self.inner {
             Inner::Modern(pair) => pair.public_key().as_ref().to_vec(),
-            Inner::Legacy(key) => key.public_key_der(),
+            Inner::Legacy(key) => key.1.clone(),
         };
         PublicKey { der }
     }
@@ -295,6 +314,8 @@ mod tests {
     use super::*;
 
     const K1024: &str = customauth_testkit::fixtures::keys::K1024_PKCS1;
+    const K1024_8: &str = customauth_testkit::fixtures::keys::K1024_PKCS8;
+    const K3072: &str = customauth_testkit::fixtures::keys::K3072_PKCS1;
     const K2048_1: &str = customauth_testkit::fixtures::keys::K2048_PKCS1;
     const K2048_8: &str = customauth_testkit::fixtures::keys::K2048_PKCS8;
     const K4096: &str = customauth_testkit::fixtures::keys::K4096_PKCS8;
@@ -307,7 +328,9 @@ mod tests {
     fn fixture_keys_parse_with_expected_sizes_and_paths() {
         for (pem, bits, legacy) in [
             (K1024, 1024, true),
+            (K1024_8, 1024, true),
             (K2048_1, 2048, false),
+            (K3072, 3072, false),
             (K2048_8, 2048, false),
             (K4096, 4096, false),
         ] {
@@ -336,10 +359,88 @@ mod tests {
         let der = pem_rfc7468::decode_vec(K2048_1.trim().as_bytes())
             .expect("pem")
             .1;
-        let legacy = legacy::LegacyKey::from_der(&der, KeyFormat::Pkcs1).expect("parses");
+        let legacy = RsaKey::from_pkcs1_der(&der).expect("parses");
         assert_eq!(
             modern.sign_rs256(b"same input").ok(),
             legacy.sign_rs256(b"same input").ok()
+        );
+    }
+
+    fn der(pem: &str) -> Vec<u8> {
+        pem_rfc7468::decode_vec(pem.trim().as_bytes())
+            .expect("pem")
+            .1
+    }
+
+    #[test]
+    fn small_keys_round_trip_through_pkcs8_pem() {
+        for pem in [K1024, K1024_8] {
+            let key = SigningKey::from_pem(pem).expect("parses");
+            let again =
+                SigningKey::from_pem(&key.to_pkcs8_pem().expect("encodes")).expect("parses");
+            assert!(again.is_legacy());
+            assert_eq!(key.public_key(), again.public_key());
+            assert_eq!(key.sign_rs256(b"m").ok(), again.sign_rs256(b"m").ok());
+        }
+        // The PKCS#1 key re-encoded as PKCS#8 is what `openssl pkcs8 -topk8` makes of it.
+        let pkcs8 = SigningKey::from_pem(K1024).expect("parses").to_pkcs8_pem();
+        let pkcs8 = der(&pkcs8.expect("encodes"));
+        let pkcs1 = der(K1024);
+        assert!(pkcs8.ends_with(&pkcs1), "PKCS#8 wraps the PKCS#1 key");
+    }
+
+    #[test]
+    fn small_keys_with_trailing_bytes_are_refused() {
+        for (pem, format) in [(K1024, KeyFormat::Pkcs1), (K1024_8, KeyFormat::Pkcs8)] {
+            let mut bytes = der(pem);
+            assert!(SigningKey::from_der(&bytes, format).is_ok());
+            bytes.push(0);
+            assert!(
+                matches!(
+                    SigningKey::from_der(&bytes, format),
+                    Err(KeyError::Malformed { .. })
+                ),
+                "{format:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn small_key_signs_the_same_bytes_from_many_threads() {
+        // aws-lc's blinding cache and Montgomery contexts are shared between
+        // threads; the signatures must not be.
+        let key = std::sync::Arc::new(SigningKey::from_pem(K1024_8).expect("parses"));
+        let want = key.sign_rs256(b"shared").expect("signs");
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let key = std::sync::Arc::clone(&key);
+                std::thread::spawn(move || {
+                    (0..200)
+                        .map(|_| key.sign_rs256(b"shared").expect("signs"))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for t in threads {
+            for sig in t.join().expect("thread") {
+                assert_eq!(sig, want);
+            }
+        }
+    }
+
+    /// RUSTSEC-2023-0071: the `rsa` crate's private-key operation is not
+    /// constant-time. No key may reach it: it is not in the build at all
+    /// (deny.toml also bans it).
+    #[test]
+    fn the_rsa_crate_is_not_a_dependency() {
+        let lock = include_str!("../../../Cargo.lock");
+        assert!(
+            lock.contains("name = \"aws-lc-sys\""),
+            "reads the real lockfile"
+        );
+        assert!(
+            !lock.contains("name = \"rsa\""),
+            "the `rsa` crate is back in Cargo.lock (RUSTSEC-2023-0071)"
         );
     }
 

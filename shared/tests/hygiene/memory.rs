@@ -253,6 +253,55 @@ mod proc_self_mem {
         });
     }
 
+    /// The contents of the elements of a DER SEQUENCE.
+    fn der_elements(der: &[u8]) -> Vec<&[u8]> {
+        fn tlv(b: &[u8]) -> (&[u8], &[u8]) {
+            let (len, head) = if b[1] < 0x80 {
+                (usize::from(b[1]), 2)
+            } else {
+                let n = usize::from(b[1] & 0x7f);
+                let len = b[2..2 + n]
+                    .iter()
+                    .fold(0, |l, x| (l << 8) | usize::from(*x));
+                (len, 2 + n)
+            };
+            (&b[head..head + len], &b[head + len..])
+        }
+        let (mut body, _) = tlv(der);
+        let mut out = Vec::new();
+        while !body.is_empty() {
+            let (value, rest) = tlv(body);
+            out.push(value);
+            body = rest;
+        }
+        out
+    }
+
+    /// A 1024-bit key, which signs through aws-lc's C API
+    /// (`customauth-aws-lc-rsa`): aws-lc holds the private exponent as
+    /// little-endian 64-bit limbs, so its low 32 bytes, reversed, are in
+    /// memory while the key lives; `RSA_free` must wipe them on drop.
+    #[test]
+    fn small_rsa_key_is_wiped_on_drop() {
+        // A key no other test of this binary loads.
+        let pem = customauth_testkit::fixtures::keys::K1024_PKCS8;
+        let der = Zeroizing::new(
+            pem_rfc7468::decode_vec(pem.trim().as_bytes())
+                .expect("pem")
+                .1,
+        );
+        // PrivateKeyInfo { version, algorithm, OCTET STRING { RSAPrivateKey
+        // { version, n, e, d, p, ... } } }
+        let d = der_elements(der_elements(&der)[2])[3];
+        let needle = Needle(d.iter().rev().take(32).map(|b| b ^ MASK).collect());
+        assert_wiped_after(&needle, || {
+            let key = SigningKey::from_pem(pem).expect("parses");
+            assert!(key.is_legacy());
+            key.sign_rs256(b"uses the key").expect("signs");
+            key
+        });
+    }
+
     /// A real key through `SigningKey::from_pem`: the pem crate copies the
     /// base64 body into a `String` it frees without wiping.
     #[test]
