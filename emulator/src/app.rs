@@ -1,14 +1,16 @@
-//! The router: v1, v2, the admin and JWKS routes, and CORS for pages on
-//! other loopback origins.
+//! The router: v1, v2, the admin and JWKS routes; CORS for pages on other
+//! loopback origins; the admin routes only for a loopback `Host`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::auth::Service;
 use crate::{admin, v1, v2};
@@ -16,8 +18,9 @@ use crate::{admin, v1, v2};
 /// Largest request body: tickets are under 8 KiB.
 const MAX_BODY: usize = 64 * 1024;
 
-/// All routes over `service`.
-pub fn router(service: Arc<Service>) -> Router {
+/// All routes over `service`; `host` is the `--host` the emulator listens
+/// on (the admin routes answer that `Host` besides the loopback names).
+pub fn router(service: Arc<Service>, host: &str) -> Router {
     Router::new()
         .route("/", get(admin::index))
         .route("/web", post(v1::handle))
@@ -38,7 +41,11 @@ pub fn router(service: Arc<Service>) -> Router {
         )
         .fallback(unknown_route)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
-        .layer(middleware::from_fn(cors))
+        .layer(cors())
+        .layer(middleware::from_fn_with_state(
+            Arc::new(host.to_owned()),
+            admin_host,
+        ))
         .with_state(service)
 }
 
@@ -113,52 +120,98 @@ fn is_port(p: &str) -> bool {
     p.strip_prefix(':').unwrap_or(p).parse::<u16>().is_ok()
 }
 
-fn allow_origin(headers: &mut HeaderMap, origin: HeaderValue) {
-    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-        HeaderValue::from_static("true"),
-    );
-    headers.append(header::VARY, HeaderValue::from_static("Origin"));
+/// The request headers a page may send, as the SDKs do (js-sdk 1.x and
+/// 2.x, tcb-js-sdk, uniCloud): a preflight allows these and no others.
+pub const SDK_HEADERS: [&str; 10] = [
+    "authorization",
+    "content-type",
+    "x-sdk-version",
+    "x-seqid",
+    "x-request-id",
+    "x-device-id",
+    "x-tcb-trace",
+    "x-tcb-region",
+    "x-tcb-app-source",
+    "x-cloudbase-credentials",
+];
+
+/// CORS for pages on loopback origins, credentials included: GET and POST
+/// (the SDK routes and reading the admin routes; no browser needs DELETE),
+/// the SDK headers, `x-tcb-trace` and `x-request-id` readable.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(|origin: &HeaderValue, _| {
+            origin.to_str().is_ok_and(is_loopback_origin)
+        }))
+        .allow_credentials(true)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers(SDK_HEADERS.map(HeaderName::from_static))
+        .expose_headers([
+            HeaderName::from_static("x-tcb-trace"),
+            HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(Duration::from_secs(600))
 }
 
-async fn cors(request: Request, next: Next) -> Response {
-    let origin = request
-        .headers()
-        .get(header::ORIGIN)
-        .filter(|o| o.to_str().is_ok_and(is_loopback_origin))
-        .cloned();
-    let Some(origin) = origin else {
-        return next.run(request).await;
-    };
-    if request.method() == Method::OPTIONS {
-        let requested = request
-            .headers()
-            .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
-            .cloned();
-        let mut response = StatusCode::NO_CONTENT.into_response();
-        let headers = response.headers_mut();
-        allow_origin(headers, origin);
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET, POST, DELETE, OPTIONS"),
-        );
-        if let Some(requested) = requested {
-            headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, requested);
+/// Whether `path` is an admin route: the page and `/emulator/...`.
+fn is_admin_path(path: &str) -> bool {
+    path == "/" || path == "/emulator" || path.starts_with("/emulator/")
+}
+
+/// Whether a `Host` (`name[:port]`) names this machine: `localhost`,
+/// `*.localhost`, a loopback address (`127.0.0.1`, `[::1]`), or `--host`.
+/// A DNS-rebinding page sends its own name, which is none of these.
+pub fn is_local_host(host: &str, configured: &str) -> bool {
+    let name = if let Some(v6) = host.strip_prefix('[') {
+        match v6.split_once(']') {
+            Some((h, port)) if port.is_empty() || is_port(port) => h,
+            _ => return false,
         }
-        headers.insert(
-            header::ACCESS_CONTROL_MAX_AGE,
-            HeaderValue::from_static("600"),
-        );
-        return response;
+    } else {
+        match host.rsplit_once(':') {
+            Some((h, port)) if is_port(port) => h,
+            Some(_) => return false,
+            None => host,
+        }
+    };
+    let name = name.to_ascii_lowercase();
+    let configured = configured.trim_start_matches('[').trim_end_matches(']');
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+        || (!name.is_empty() && name.eq_ignore_ascii_case(configured))
+}
+
+/// The admin routes answer only a request whose `Host` (and authority, in
+/// absolute form) names this machine: 403 otherwise.
+async fn admin_host(
+    State(configured): State<Arc<String>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if is_admin_path(request.uri().path()) {
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok());
+        let authority = request.uri().authority().map(|a| a.as_str());
+        let local = host.is_some_and(|h| is_local_host(h, &configured))
+            && authority.is_none_or(|a| is_local_host(a, &configured));
+        if !local {
+            return (
+                StatusCode::FORBIDDEN,
+                axum::Json(serde_json::json!({
+                    "code": "FORBIDDEN_HOST",
+                    "message": "the admin routes answer only Host localhost, *.localhost, \
+                                127.0.0.1, [::1] or the --host address",
+                })),
+            )
+                .into_response();
+        }
     }
-    let mut response = next.run(request).await;
-    allow_origin(response.headers_mut(), origin);
-    response.headers_mut().insert(
-        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("x-tcb-trace, x-request-id"),
-    );
-    response
+    next.run(request).await
 }
 
 #[cfg(test)]
@@ -176,6 +229,39 @@ mod tests {
         ] {
             assert!(is_loopback_origin(o), "{o}");
         }
+    }
+
+    #[test]
+    fn local_hosts_pass_and_rebinding_names_fail() {
+        for h in [
+            "localhost",
+            "localhost:9100",
+            "LocalHost:9100",
+            "app.localhost:5173",
+            "127.0.0.1:9100",
+            "127.0.0.2",
+            "[::1]:9100",
+            "[::1]",
+        ] {
+            assert!(is_local_host(h, "127.0.0.1"), "{h}");
+        }
+        for h in [
+            "",
+            "evil.example:9100",
+            "localhost.evil.example",
+            "127.0.0.1.nip.io:9100",
+            "10.0.0.1:9100",
+            "[::2]:9100",
+            "localhost:abc",
+            "localhost:",
+            "[::1",
+        ] {
+            assert!(!is_local_host(h, "127.0.0.1"), "{h}");
+        }
+        assert!(is_local_host("192.168.1.5:9100", "192.168.1.5"));
+        assert!(is_local_host("0.0.0.0:9100", "0.0.0.0"));
+        assert!(is_local_host("[fd00::5]:9100", "fd00::5"));
+        assert!(!is_local_host(":9100", ""));
     }
 
     #[test]

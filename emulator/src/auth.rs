@@ -15,8 +15,9 @@ pub const ANONYMOUS_SESSION_MS: u64 = 30 * 24 * 3_600_000;
 /// Why a call was refused. Each protocol maps these to its own shape.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
-    /// The env is not configured.
-    #[error("env {0} is not configured in this emulator")]
+    /// The env is not configured. The client's value is shown escaped and
+    /// cut (messages are logged).
+    #[error("env {} is not configured in this emulator", shown(.0))]
     UnknownEnv(String),
     /// A required parameter is missing or mistyped.
     #[error("{0}")]
@@ -51,6 +52,12 @@ pub enum AuthError {
     /// The store failed (details logged).
     #[error("internal error")]
     Internal,
+}
+
+/// A client's value as messages and logs show it: escaped (no newline or
+/// escape sequence reaches a log line), at most 64 characters.
+pub fn shown(value: &str) -> String {
+    value.escape_debug().take(64).collect()
 }
 
 impl From<StoreError> for AuthError {
@@ -184,21 +191,25 @@ impl Service {
         Ok(self.signed_in(user, session, now_ms))
     }
 
-    /// `signInAnonymously`: the anonymous user `uuid` again when it still is
-    /// one, else a new anonymous user.
+    /// `signInAnonymously`: with `resume` = (uuid, refresh token), the
+    /// anonymous user `uuid` again when it still is one and the refresh token
+    /// is that of one of its sessions (the SDKs send both: the stored uuid
+    /// and the stored refresh token, also one the service has just refused);
+    /// else a new anonymous user. The uuid alone proves nothing: it is the
+    /// uid, which others may see.
     ///
     /// # Errors
     /// Env and store errors.
     pub fn sign_in_anonymously(
         &self,
         env: &str,
-        uuid: Option<&str>,
+        resume: Option<(&str, &str)>,
         now_ms: u64,
     ) -> Result<SignedIn, AuthError> {
         self.check_env(env)?;
         let (user, session) = self.store.sign_in_anonymous(
             env,
-            uuid.filter(|u| !u.is_empty()),
+            resume.filter(|(uuid, refresh)| !uuid.is_empty() && !refresh.is_empty()),
             Lifetimes {
                 access_ms: ANONYMOUS_ACCESS_MS,
                 expires_ms: now_ms + ANONYMOUS_SESSION_MS,

@@ -14,6 +14,7 @@ mod admin;
 mod app;
 mod auth;
 mod envs;
+mod serve;
 mod store;
 mod tokens;
 mod v1;
@@ -94,6 +95,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> ExitCode {
+    let shutdown = shutdown();
     let envs = match Environments::load(&args.credentials) {
         Ok(envs) => envs,
         Err(e) => return fail(e),
@@ -114,7 +116,7 @@ async fn run(args: Args) -> ExitCode {
             .data_dir
             .clone()
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
-        if let Err(e) = create_private_dir(&dir) {
+        if let Err(e) = private_dir(&dir).and_then(|()| private_store_files(&dir)) {
             return fail(format!("data directory {}: {e}", dir.display()));
         }
         (Store::open(&dir), TokenKey::load_or_create(&dir))
@@ -127,6 +129,11 @@ async fn run(args: Args) -> ExitCode {
         Ok(t) => t,
         Err(e) => return fail(e),
     };
+    if let Some(dir) = args.export_on_exit.as_deref().filter(|d| d.exists())
+        && let Err(e) = check_private_dir(dir)
+    {
+        return fail(format!("--export-on-exit {}: {e}", dir.display()));
+    }
     if let Some(dir) = &args.import {
         match read_dump(dir).and_then(|d| store.import(&d).map_err(|e| e.to_string())) {
             Ok(()) => tracing::info!(from = %dir.display(), "imported users and sessions"),
@@ -165,13 +172,24 @@ async fn run(args: Args) -> ExitCode {
         jwks = %format!("{issuer}/.well-known/jwks.json"),
         "cloudbase-emulator listening"
     );
-    let served = axum::serve(listener, app::router(Arc::clone(&service)))
-        .with_graceful_shutdown(shutdown())
-        .await;
-    if let Err(e) = served {
-        tracing::error!(error = %e, "server failed");
-        return ExitCode::FAILURE;
+    if let Ok(local) = listener.local_addr()
+        && !local.ip().is_loopback()
+    {
+        tracing::warn!(
+            address = %local,
+            "listening on {local}, which is not a loopback address: anyone who can reach it can \
+             sign in, list and delete users (the admin routes check Host, not who asks); \
+             use --host 127.0.0.1 unless other machines must reach the emulator"
+        );
     }
+    let connections = serve::max_connections();
+    serve::serve(
+        listener,
+        app::router(Arc::clone(&service), &args.host),
+        connections,
+        shutdown,
+    )
+    .await;
     if let Some(dir) = &args.export_on_exit {
         match service
             .store
@@ -189,36 +207,113 @@ async fn run(args: Args) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-async fn shutdown() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is
+/// called (before the port opens), so a signal sent as soon as the port
+/// answers is handled (the export is written) instead of killing the process.
+fn shutdown() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        signal(SignalKind::interrupt()).and_then(|i| Ok((i, signal(SignalKind::terminate())?)))
+    };
+    async move {
+        #[cfg(unix)]
+        match signals {
+            Ok((mut interrupt, mut terminate)) => {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = terminate.recv() => {}
                 }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
-    tracing::info!("shutting down");
 }
 
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+/// The data directory: an existing one is used as it is (its mode is
+/// never changed) when only its owner, the current user, can write it; a
+/// missing one is made 0700 (with any missing parents).
+fn private_dir(dir: &Path) -> Result<(), String> {
+    if dir.exists() {
+        return check_private_dir(dir);
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(|e| e.to_string())
+}
+
+/// Refuses a directory that others can write (they could replace the store,
+/// the access-token key or an export) or that belongs to another user.
+fn check_private_dir(dir: &Path) -> Result<(), String> {
+    let meta = std::fs::metadata(dir).map_err(|e| e.to_string())?;
+    if !meta.is_dir() {
+        return Err("not a directory".into());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        let mode = meta.mode() & 0o7777;
+        if mode & 0o022 != 0 {
+            return Err(format!(
+                "others can write this directory (mode {mode:o}); the emulator keeps tokens \
+                 there, and never changes the mode of a directory it did not make: name a \
+                 directory only you can write, or a new one (made 0700)"
+            ));
+        }
+        let me = rustix::process::geteuid().as_raw();
+        if meta.uid() != me {
+            return Err(format!(
+                "the directory belongs to uid {}, not to this user (uid {me}): name a \
+                 directory of your own, or a new one (made 0700)",
+                meta.uid()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The store files (`emulator.sqlite3`, its WAL and shared-memory files):
+/// 0600, made so when missing (SQLite gives its WAL the mode of the store),
+/// and tightened when an older emulator left them readable.
+fn private_store_files(dir: &Path) -> Result<(), String> {
+    let db = dir.join(store::DB_FILE);
+    private_file(&db).map_err(|e| format!("{}: {e}", db.display()))?;
+    for suffix in ["-wal", "-shm"] {
+        let path = dir.join(format!("{}{suffix}", store::DB_FILE));
+        if path.exists() {
+            private_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Opens (or creates) `path` mode 0600, without truncating, and makes its
+/// mode 0600: the handle for writing it.
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let file = options.open(path)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     }
-    Ok(())
+    Ok(file)
 }
 
 /// The export folder: `users.json` and `sessions.json`, each an array.
@@ -233,10 +328,16 @@ fn read_dump(dir: &Path) -> Result<Dump, String> {
     Ok(Dump { users, sessions })
 }
 
+/// Writes the export: the folder as [`private_dir`], each file 0600 (it
+/// holds live refresh tokens).
 fn write_dump(dir: &Path, dump: &Dump) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    private_dir(dir)?;
     let write = |name: &str, value: String| -> Result<(), String> {
-        std::fs::write(dir.join(name), value + "\n").map_err(|e| format!("{name}: {e}"))
+        use std::io::Write as _;
+        let mut file = private_file(&dir.join(name)).map_err(|e| format!("{name}: {e}"))?;
+        file.set_len(0)
+            .and_then(|()| file.write_all((value + "\n").as_bytes()))
+            .map_err(|e| format!("{name}: {e}"))
     };
     write(
         "users.json",

@@ -337,27 +337,31 @@ impl Store {
         Self::signed_in(tx, user, lifetimes, now_ms)
     }
 
-    /// Signs in an anonymous user: the one whose uid is `uuid` when it is
-    /// still anonymous, else a new one. Ends that user's earlier sessions.
+    /// Signs in an anonymous user: the one whose uid is `resume.0` when it
+    /// is still anonymous and `resume.1` is the refresh token of one of its
+    /// sessions (live or ended: proof that the caller is that client), else a
+    /// new one. Ends that user's earlier sessions.
     ///
     /// # Errors
     /// SQLite's error.
     pub fn sign_in_anonymous(
         &self,
         env: &str,
-        uuid: Option<&str>,
+        resume: Option<(&str, &str)>,
         lifetimes: Lifetimes,
         now_ms: u64,
     ) -> Result<(User, Session), StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let existing = match uuid {
-            Some(uuid) => row(
+        let existing = match resume {
+            Some((uuid, refresh_token)) => row(
                 &tx,
                 &format!(
-                    "SELECT {USER_COLUMNS} FROM users WHERE env = ?1 AND uid = ?2 AND anonymous = 1"
+                    "SELECT {USER_COLUMNS} FROM users WHERE env = ?1 AND uid = ?2 AND anonymous = 1 \
+                     AND EXISTS (SELECT 1 FROM sessions AS s \
+                                 WHERE s.env = ?1 AND s.uid = ?2 AND s.refresh_token = ?3)"
                 ),
-                params![env, uuid],
+                params![env, uuid, refresh_token],
                 user_from_row,
             )
             .optional()?,

@@ -116,7 +116,7 @@ pub async fn handle(
         Ok(_) => serde_json::Map::new(),
         Err(e) => {
             let (code, message) = error_code(&e);
-            tracing::warn!(env, action, code, %message, sdk, "v1 call refused");
+            tracing::warn!(env, action, code, message = ?message, sdk, "v1 call refused");
             let mut map = serde_json::Map::new();
             map.insert("code".into(), code.into());
             map.insert("message".into(), message.into());
@@ -168,7 +168,11 @@ fn dispatch(
             Ok(json!({"data": user_info(&caller.user)}))
         }
         "auth.signInAnonymously" => {
-            let signed = service.sign_in_anonymously(env, p.anonymous_uuid.as_deref(), now)?;
+            let signed = service.sign_in_anonymously(
+                env,
+                p.anonymous_uuid.as_deref().zip(p.refresh_token.as_deref()),
+                now,
+            )?;
             tracing::info!(env, uid = %signed.user.uid, sdk, protocol = "v1", "anonymous sign-in");
             Ok(json!({"uuid": signed.user.uid, "refresh_token": signed.session.refresh_token}))
         }
