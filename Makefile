@@ -156,10 +156,12 @@ bench-timing:
 load:
 	scripts/load.sh
 
-## hostile: create-ticket in HTTP mode against slow, chunked and refused-request floods: latency, RSS, log counts (not a test)
+## hostile: create-ticket in HTTP mode against slow, chunked and refused-request floods, then the emulator's attacks:
+## latency, RSS, log counts, what the attacker got (not a test)
 hostile:
-	$(CARGO) build --release -q -p create-ticket
+	$(CARGO) build --release -q -p create-ticket -p cloudbase-emulator
 	$(HOST_PYTHON) scripts/hostile.py
+	$(HOST_PYTHON) scripts/hostile-emulator.py
 
 ## first-request: exec to first answered request for each function (release build)
 first-request:
