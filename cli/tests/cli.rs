@@ -345,11 +345,12 @@ fn one_thousand_twenty_four_bit_key_warns_once_and_signs() {
     ]);
     assert!(out.status.success());
     assert_eq!(
-        stderr(&out).matches("legacy").count(),
+        stderr(&out).matches("a weak key").count(),
         1,
         "{}",
         stderr(&out)
     );
+    assert_eq!(stdout(&out).lines().count(), 5);
 }
 
 #[test]

@@ -139,7 +139,10 @@ fn main() {
     }
     println!("timing check: {bits}-bit key, {samples} tickets a class, interleaved at random");
     for (clock, pick) in [
-        ("thread CPU time", (|s: &(f64, f64)| s.0) as fn(&(f64, f64)) -> f64),
+        (
+            "thread CPU time",
+            (|s: &(f64, f64)| s.0) as fn(&(f64, f64)) -> f64,
+        ),
         ("wall time", |s: &(f64, f64)| s.1),
     ] {
         let fixed: Vec<f64> = fixed.iter().map(pick).collect();
