@@ -40,7 +40,7 @@ pytest: venv
 ## the npm packages of the browser and SDK tests, Debian's chromium, objdump and unzip
 deps: venv cargo-deny fetch node-deps chromium package-tools
 
-node-deps: tests/browser/node_modules/.package-lock.json emulator/sdk-tests/node_modules/.package-lock.json
+node-deps: tests/browser/node_modules/.package-lock.json emulator/sdk-tests/node_modules/.package-lock.json tests/oidc/node_modules/.package-lock.json
 
 %/node_modules/.package-lock.json: %/package-lock.json
 	npm ci --prefix $* --no-audit --no-fund
