@@ -33,6 +33,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use lambda_http::http::header::{ACCEPT, CACHE_CONTROL};
 use lambda_http::http::{HeaderMap, Method, Request, StatusCode, Uri};
+use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
 use super::JwtKey;
@@ -231,8 +232,10 @@ struct Inner {
     make_validation: Box<dyn Fn(jsonwebtoken::Algorithm) -> jsonwebtoken::Validation + Send + Sync>,
     client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
     keys: RwLock<Option<Arc<KeySet>>>,
-    /// Held while a fetch runs: the single flight.
-    fetching: Arc<tokio::sync::Mutex<()>>,
+    /// The fetch under way, if any: it says `true` when done. Requests
+    /// that need keys meanwhile wait for it (the single flight) without
+    /// holding anything, so waiters never delay the next fetch.
+    in_flight: Mutex<Option<watch::Receiver<bool>>>,
     /// Milliseconds from `epoch` to the start of the last attempt, plus one
     /// (0: never).
     last_attempt: AtomicU64,
@@ -295,7 +298,7 @@ impl RemoteKeys {
                 make_validation,
                 client,
                 keys: RwLock::new(None),
-                fetching: Arc::new(tokio::sync::Mutex::new(())),
+                in_flight: Mutex::new(None),
                 last_attempt: AtomicU64::new(0),
                 epoch: Instant::now(),
                 jwks_uri: Mutex::new(None),
@@ -361,6 +364,16 @@ impl KeySet {
     }
 }
 
+/// What a request needing keys does.
+enum Flight {
+    /// A fetch started less than the interval ago: nothing.
+    Recent,
+    /// It started this fetch.
+    Started(tokio::task::JoinHandle<()>),
+    /// It waits for the fetch under way.
+    Joined(watch::Receiver<bool>),
+}
+
 /// Refreshes the keys before they end, and retries while there are none or
 /// the refresh fails; ends when the keys' owner is dropped.
 async fn keep_fresh(inner: Weak<Inner>) {
@@ -422,31 +435,51 @@ impl Inner {
     /// One fetch, unless one started less than `gap` ago; a request that
     /// finds a fetch under way waits for it (within the timeout) instead.
     async fn refetch(self: &Arc<Self>, gap: Duration) {
-        let guard = match Arc::clone(&self.fetching).try_lock_owned() {
-            Ok(guard) => guard,
-            Err(_) => {
-                let _ = tokio::time::timeout(self.settings.timeout, self.fetching.lock()).await;
-                return;
+        match self.join_or_start(gap) {
+            Flight::Recent => {}
+            Flight::Started(task) => {
+                let _ = task.await;
             }
-        };
+            Flight::Joined(mut done) => {
+                let wait = async {
+                    while !*done.borrow_and_update() {
+                        if done.changed().await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                let _ = tokio::time::timeout(self.settings.timeout, wait).await;
+            }
+        }
+    }
+
+    /// The fetch under way, or a new one unless one started less than
+    /// `gap` ago.
+    fn join_or_start(self: &Arc<Self>, gap: Duration) -> Flight {
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(done) = in_flight.as_ref() {
+            return Flight::Joined(done.clone());
+        }
         let now = Instant::now();
         if !gap.is_zero()
             && self
                 .since_last_attempt(now)
                 .is_some_and(|since| since < gap)
         {
-            return;
+            return Flight::Recent;
         }
         let at = now.saturating_duration_since(self.epoch).as_millis() as u64 + 1;
         self.last_attempt.store(at, Ordering::Release);
+        let (tx, rx) = watch::channel(false);
+        *in_flight = Some(rx);
         // The fetch runs on its own: a request that goes away does not
         // cancel it for the others waiting.
         let inner = Arc::clone(self);
-        let task = tokio::spawn(async move {
-            let _guard = guard;
+        Flight::Started(tokio::spawn(async move {
             inner.fetch_and_store().await;
-        });
-        let _ = task.await;
+            *inner.in_flight.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            let _ = tx.send(true);
+        }))
     }
 
     async fn fetch_and_store(&self) {
