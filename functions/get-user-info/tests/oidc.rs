@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use customauth_testkit::{Process, binary, credentials_json, free_port, request};
+use customauth_testkit::{Process, binary, credentials_json, free_port, refuses_to_start, request};
 
 const BIN: &str = env!("CARGO_BIN_EXE_get-user-info");
 const CLIENT_ID: &str = "oidc_user_1";
@@ -113,21 +113,49 @@ fn discovery_verification_and_rotation_against_node_oidc_provider() {
     let keys = std::env::temp_dir().join(format!("customauth-oidc-keys-{}", std::process::id()));
     std::fs::create_dir_all(&keys).expect("key dir");
     let port = free_port();
-    let provider = Provider::start(port, &keys, "oidc-key-1");
-    let issuer = provider.issuer.clone();
+    let issuer = format!("http://127.0.0.1:{port}");
     let env = [
         ("CUSTOMAUTH_CALLER_AUTH", "jwt"),
         ("CUSTOMAUTH_JWT_OIDC_ISSUER", issuer.as_str()),
         ("CUSTOMAUTH_JWT_AUDIENCE", AUDIENCE),
         ("CUSTOMAUTH_JWT_JWKS_MIN_REFRESH_SECONDS", "1"),
     ];
-    let p = Process::http(BIN, &env).expect("starts");
+    // The provider is down at start: the function starts anyway and answers
+    // 503 with Retry-After (the caller is not at fault) until the keys arrive.
+    let p = Process::http(BIN, &env).expect("starts without its provider");
+    let r = request(
+        "GET",
+        &p.url("/getUserInfo"),
+        &[("authorization", "Bearer a.b.c")],
+        None,
+    );
+    let fake = "eyJhbGciOiJSUzI1NiIsImtpZCI6Im9pZGMta2V5LTEifQ.e30.c2ln";
+    let r2 = request(
+        "GET",
+        &p.url("/getUserInfo"),
+        &[("authorization", &format!("Bearer {fake}"))],
+        None,
+    );
+    assert_eq!(r.status, 401, "a malformed token needs no keys: {}", r.body);
+    assert_eq!(r2.status, 503, "{}", r2.body);
+    assert_eq!(r2.json()["code"], "UNAVAILABLE");
+    assert!(r2.header("retry-after").is_some(), "{:?}", r2.headers);
 
+    let provider = Provider::start(port, &keys, "oidc-key-1");
+    assert_eq!(provider.issuer, issuer);
     // Discovery, then a token the provider issued.
     let token = provider.token();
     assert_eq!(kid_of(&token), "oidc-key-1");
-    let (status, body) = user_info(&p, &token);
-    assert_eq!(status, 200, "{body}");
+    let mut answer = user_info(&p, &token);
+    for _ in 0..50 {
+        if answer.0 != 503 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        answer = user_info(&p, &token);
+    }
+    let (status, body) = answer;
+    assert_eq!(status, 200, "recovered once the provider answers: {body}");
     assert_eq!(body["customUserId"], CLIENT_ID);
     assert_eq!(body["uid"], CLIENT_ID);
 
@@ -163,4 +191,28 @@ fn discovery_verification_and_rotation_against_node_oidc_provider() {
     assert_eq!(status, 401, "{body}");
 
     let _ = std::fs::remove_dir_all(&keys);
+}
+
+#[test]
+fn a_plain_http_provider_that_is_not_loopback_is_refused_at_start() {
+    for (var, url) in [
+        ("CUSTOMAUTH_JWT_OIDC_ISSUER", "http://idp.example.com"),
+        (
+            "CUSTOMAUTH_JWT_JWKS_URL",
+            "http://idp.example.com/jwks.json",
+        ),
+    ] {
+        let (code, logs) = refuses_to_start(
+            BIN,
+            &[
+                ("CUSTOMAUTH_CALLER_AUTH", "jwt"),
+                (var, url),
+                ("CUSTOMAUTH_JWT_AUDIENCE", AUDIENCE),
+                ("HOST", "127.0.0.1"),
+                ("PORT", &free_port().to_string()),
+            ],
+        );
+        assert_eq!(code, Some(2), "{logs}");
+        assert!(logs.contains(var) && logs.contains("loopback"), "{logs}");
+    }
 }
