@@ -313,6 +313,11 @@ impl RemoteKeys {
 
     /// Starts the background task once, when a runtime is there to run it.
     fn start(&self) {
+        // Read first: a write on every request would bounce the cache line
+        // between cores.
+        if self.started.load(Ordering::Acquire) {
+            return;
+        }
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             return;
         };
