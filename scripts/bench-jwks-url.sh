@@ -91,15 +91,15 @@ python3 "$WORK/provider.py" "$WORK" "$IDP_PORT" & PIDS+=($!)
 sleep 0.5
 hits() { curl -s "http://127.0.0.1:$IDP_PORT/hits"; }
 
-start() { # start NAME VAR VALUE: get-user-info with the key source VAR=VALUE; prints its port
-  local port; port=$(free_port)
-  env -i PATH="$PATH" HOST=127.0.0.1 PORT="$port" RUST_LOG=warn CUSTOMAUTH_CALLER_AUTH=jwt \
-    CUSTOMAUTH_JWT_AUDIENCE=bench "$2=$3" "$BIN" >"$WORK/$1.log" 2>&1 & PIDS+=($!)
-  for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
-  echo "$port"
+start() { # start PORT NAME VAR VALUE: get-user-info with the key source VAR=VALUE
+  env -i PATH="$PATH" HOST=127.0.0.1 PORT="$1" RUST_LOG=warn CUSTOMAUTH_CALLER_AUTH=jwt \
+    CUSTOMAUTH_JWT_AUDIENCE=bench "$3=$4" "$BIN" >"$WORK/$2.log" 2>&1 & PIDS+=($!)
+  for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$1/" && break; sleep 0.05; done
 }
-URL_PORT=$(start url CUSTOMAUTH_JWT_JWKS_URL "http://127.0.0.1:$IDP_PORT/jwks")
-STATIC_PORT=$(start static CUSTOMAUTH_JWT_JWKS "$(cat "$WORK/jwks-old.json")")
+URL_PORT=$(free_port)
+start "$URL_PORT" url CUSTOMAUTH_JWT_JWKS_URL "http://127.0.0.1:$IDP_PORT/jwks"
+STATIC_PORT=$(free_port)
+start "$STATIC_PORT" static CUSTOMAUTH_JWT_JWKS "$(cat "$WORK/jwks-old.json")"
 TOKEN=$(cat "$WORK/token-old")
 for port in "$URL_PORT" "$STATIC_PORT"; do
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$port/getUserInfo")
