@@ -41,6 +41,7 @@ pytest: venv
 deps: venv cargo-deny fetch node-deps chromium package-tools
 
 node-deps: tests/browser/node_modules/.package-lock.json emulator/sdk-tests/node_modules/.package-lock.json \
+  tests/oidc/node_modules/.package-lock.json \
   emulator/sdk-tests/matrix/js-sdk-2.0.1-alpha.0/node_modules/.package-lock.json \
   emulator/sdk-tests/matrix/tcb-js-sdk-1.3.7/node_modules/.package-lock.json
 

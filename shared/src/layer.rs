@@ -9,7 +9,8 @@
 //! [`ApiError`], with `WWW-Authenticate: Bearer`) and the service behind it
 //! is not called.
 //!
-//! In `cloudbase` mode the check may ask CloudBase, so the layer's future
+//! In `cloudbase` mode the check may ask CloudBase, and in `jwt` mode with
+//! keys at a URL it may wait for the provider's keys, so the layer's future
 //! waits for it (boxed); every other mode is checked before the inner
 //! service is called, with no allocation.
 //!
@@ -186,7 +187,8 @@ pub struct Identity<S> {
 }
 
 /// The future of [`Identity`]: the inner service's, an immediate refusal, or
-/// (`cloudbase` mode) a lookup followed by either.
+/// (`cloudbase` mode, `jwt` mode with keys at a URL) a check that may wait
+/// for the network, followed by either.
 pub type IdentityFuture<F, R, E> =
     Either<Either<F, Ready<Result<R, E>>>, BoxFuture<'static, Result<R, E>>>;
 

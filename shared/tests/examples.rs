@@ -2,6 +2,9 @@
 //! run them: `lambda_identity` through a local Lambda runtime API (gateway
 //! mode), `axum_identity` over real HTTP (jwt mode).
 
+#[path = "jwks_url/idp.rs"]
+mod idp;
+
 use customauth_testkit::fixtures::events;
 use customauth_testkit::{Process, RuntimeApi, example, free_port, lambda_env, request};
 
@@ -72,4 +75,39 @@ fn axum_example_sees_the_bearer_identity_and_the_layer_answers_401() {
         assert_eq!(r.json()["code"], "UNAUTHENTICATED");
         assert_eq!(r.header("www-authenticate"), Some("Bearer"));
     }
+}
+
+#[test]
+fn axum_example_takes_the_providers_keys_and_follows_a_rotation() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (a, b) = (idp::SigningKey::new("key-a"), idp::SigningKey::new("key-b"));
+    let provider = rt.block_on(idp::Idp::start(idp::Answer::keys(&[&a])));
+    let p = Process::http(
+        &example("axum_identity"),
+        &[
+            ("CUSTOMAUTH_CALLER_AUTH", "jwt"),
+            ("CUSTOMAUTH_JWT_JWKS_URL", &provider.jwks_url()),
+            ("CUSTOMAUTH_JWT_AUDIENCE", AUDIENCE),
+            ("CUSTOMAUTH_JWT_JWKS_MIN_REFRESH_SECONDS", "1"),
+        ],
+    )
+    .expect("starts");
+    let me = |token: &str| {
+        let bearer = format!("Bearer {token}");
+        request("GET", &p.url("/me"), &[("authorization", &bearer)], None)
+    };
+    let r = me(&a.token("user_a_1", AUDIENCE));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["customUserId"], "user_a_1");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    provider.answer(idp::Answer::keys(&[&b, &a]));
+    let r = me(&b.token("user_b_1", AUDIENCE));
+    assert_eq!(r.status, 200, "the new key's first token: {}", r.body);
+    assert_eq!(r.json()["customUserId"], "user_b_1");
+    let r = me(&idp::SigningKey::unsigned("made-up"));
+    assert_eq!(r.status, 401, "{}", r.body);
 }

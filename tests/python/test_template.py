@@ -271,7 +271,36 @@ def check_ticket(ticket: str, uid: str):
 
 @pytest.fixture(scope="module")
 def idp():
-    return Idp()
+    """The stand-in provider, also serving its JWKS and OpenID discovery on loopback."""
+    import http.server
+    import threading
+
+    provider = Idp()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path == "/jwks":
+                body = provider.jwks.encode()
+            elif self.path == "/.well-known/openid-configuration":
+                body = json.dumps({"issuer": provider.issuer_url, "jwks_uri": provider.jwks_url}).encode()
+            else:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    provider.issuer_url = f"http://127.0.0.1:{server.server_port}"
+    provider.jwks_url = provider.issuer_url + "/jwks"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield provider
+    server.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -296,6 +325,11 @@ MODES = {
                  "CorsAllowedOrigins": ORIGINS}, {"create-ticket", "get-user-info", "get-client-ip"}),
     "jwt-jwks": ({"CallerAuth": "jwt", "JwtJwks": "<jwks>", "JwtIssuer": ISSUER, "JwtAudience": AUDIENCE},
                  {"create-ticket", "get-user-info", "get-client-ip"}),
+    # Keys fetched from the provider (a loopback one here, hence http://).
+    "jwt-jwks-url": ({"CallerAuth": "jwt", "JwtJwksUrl": "<jwks_url>", "JwtIssuer": ISSUER, "JwtAudience": AUDIENCE},
+                     {"create-ticket", "get-user-info", "get-client-ip"}),
+    "jwt-issuer-url": ({"CallerAuth": "jwt", "JwtIssuerUrl": "<issuer_url>", "JwtAudience": AUDIENCE},
+                       {"create-ticket", "get-user-info", "get-client-ip"}),
     "jwt-public-key": ({"CallerAuth": "jwt", "JwtPublicKey": "<pem>", "JwtAudience": AUDIENCE},
                        {"create-ticket", "get-user-info", "get-client-ip"}),
     "jwt-secret": ({"CallerAuth": "jwt", "JwtSecretArn": "<jwt_secret>", "JwtIssuer": ISSUER},
@@ -316,7 +350,7 @@ MODES = {
 
 
 def parameters(mode: str, idp: Idp, secrets: dict) -> dict[str, str]:
-    values = {"<jwks>": idp.jwks, "<pem>": idp.pem_one_line, "<jwt_secret>": secrets["jwt_secret"],
+    values = {"<jwks>": idp.jwks, "<jwks_url>": idp.jwks_url, "<issuer_url>": idp.issuer_url, "<pem>": idp.pem_one_line, "<jwt_secret>": secrets["jwt_secret"],
               "<api_keys>": secrets["api_keys"]}
     given = {k: values.get(v, v) for k, v in MODES[mode][0].items()}
     return {"CredentialsSecretArn": secrets["credentials"], **given}
@@ -344,7 +378,8 @@ def test_mode_deploys_and_every_function_answers(mode, idp, secrets, moto):
     assert ticket_env["CUSTOMAUTH_CALLER_AUTH"] == caller_auth
     assert ticket_env["CUSTOMAUTH_CREDENTIALS_SECRET_ID"] == secrets["credentials"]
     assert ("CUSTOMAUTH_API_KEYS_SECRET_ID" in ticket_env) == (caller_auth == "api-key")
-    jwt_vars = {"CUSTOMAUTH_JWT_JWKS", "CUSTOMAUTH_JWT_PUBLIC_KEY", "CUSTOMAUTH_JWT_SECRET"}
+    jwt_vars = {"CUSTOMAUTH_JWT_JWKS", "CUSTOMAUTH_JWT_PUBLIC_KEY", "CUSTOMAUTH_JWT_SECRET",
+                "CUSTOMAUTH_JWT_JWKS_URL", "CUSTOMAUTH_JWT_OIDC_ISSUER"}
     assert len(jwt_vars & set(ticket_env)) == (1 if caller_auth == "jwt" else 0)
     cloudbase_env = stack.params["UserInfoCloudBaseEnv"]
     if "get-user-info" in functions:
@@ -411,6 +446,8 @@ def test_mode_deploys_and_every_function_answers(mode, idp, secrets, moto):
 
         if caller_auth == "gateway":
             return
+        # The issuer tokens carry: JwtIssuerUrl's, when the keys come from OpenID discovery.
+        issuer = stack.params["JwtIssuerUrl"] or ISSUER
         create = urls["create-ticket"] + "/createTicket"
         json_ct = {"Content-Type": "application/json"}
         status, _, answer = request("POST", create, json_ct, b'{"customUserId":"user_1234"}')
@@ -428,7 +465,7 @@ def test_mode_deploys_and_every_function_answers(mode, idp, secrets, moto):
             if "JwtSecretArn" in MODES[mode][0]:
                 token = hs256_token(secrets["jwt_secret_value"], "user_1234", iss=ISSUER)
             else:
-                token = idp.token("user_1234", iss=ISSUER, aud=AUDIENCE)
+                token = idp.token("user_1234", iss=issuer, aud=AUDIENCE)
             status, _, answer = request("POST", create, {"Authorization": f"Bearer {token}", **json_ct}, b"{}")
             assert status == 200, answer
             check_ticket(answer["ticket"], "user_1234")
@@ -436,10 +473,10 @@ def test_mode_deploys_and_every_function_answers(mode, idp, secrets, moto):
             if "JwtSecretArn" in MODES[mode][0]:
                 token = hs256_token(secrets["jwt_secret_value"], "user_5678", iss=ISSUER)
             else:
-                token = idp.token("user_5678", iss=ISSUER, aud=AUDIENCE)
+                token = idp.token("user_5678", iss=issuer, aud=AUDIENCE)
             status, _, answer = request("GET", urls["get-user-info"] + "/getUserInfo", {"Authorization": f"Bearer {token}"})
             assert (status, answer.get("customUserId")) == (200, "user_5678"), answer
-            if stack.params["JwtIssuer"] and "JwtSecretArn" not in MODES[mode][0]:
+            if (stack.params["JwtIssuer"] or stack.params["JwtIssuerUrl"]) and "JwtSecretArn" not in MODES[mode][0]:
                 wrong = idp.token("user_5678", iss="https://elsewhere.example.com/", aud=AUDIENCE)
                 status, _, _ = request("GET", urls["get-user-info"] + "/getUserInfo", {"Authorization": f"Bearer {wrong}"})
                 assert status == 401
@@ -487,6 +524,12 @@ BROKEN = [
      {"CallerAuth": "api-key", "ApiKeysSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:k",
       "JwtJwks": "{}"}, "JwtNeedsIssuerOrAudience"),
     ("two jwt keys", {"CallerAuth": "jwt", "JwtJwks": "{}", "JwtPublicKey": "pem"}, "AtMostOneJwtKey"),
+    ("issuer URL and JWKS URL", {"CallerAuth": "jwt", "JwtIssuerUrl": "https://idp.example.com",
+                                 "JwtJwksUrl": "https://idp.example.com/jwks"}, "AtMostOneJwtKey"),
+    ("JWKS URL without issuer or audience", {"CallerAuth": "jwt", "JwtJwksUrl": "https://idp.example.com/jwks"},
+     "JwtNeedsIssuerOrAudience"),
+    ("issuer URL beside JwtIssuer", {"CallerAuth": "jwt", "JwtIssuerUrl": "https://idp.example.com",
+                                     "JwtIssuer": ISSUER}, "JwtIssuerUrlIsTheIssuer"),
     ("api-key without its secret", {"CallerAuth": "api-key"}, "ApiKeyNeedsSecret"),
 ]
 

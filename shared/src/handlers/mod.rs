@@ -26,8 +26,10 @@ use crate::identity::cloudbase::{
 };
 use crate::identity::{
     VAR_ALLOW_INSECURE_NONE, VAR_API_KEYS, VAR_CALLER_AUTH, VAR_JWT_ALLOW_ANY_AUDIENCE,
-    VAR_JWT_AUDIENCE, VAR_JWT_ISSUER, VAR_JWT_JWKS, VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET,
-    VAR_USER_ID_CLAIM,
+    VAR_JWT_AUDIENCE, VAR_JWT_ISSUER, VAR_JWT_JWKS, VAR_JWT_JWKS_CACHE_MAX_SECONDS,
+    VAR_JWT_JWKS_CACHE_MIN_SECONDS, VAR_JWT_JWKS_MIN_REFRESH_SECONDS, VAR_JWT_JWKS_STALE_SECONDS,
+    VAR_JWT_JWKS_TIMEOUT_MS, VAR_JWT_JWKS_URL, VAR_JWT_OIDC_ISSUER, VAR_JWT_PUBLIC_KEY,
+    VAR_JWT_SECRET, VAR_USER_ID_CLAIM,
 };
 use crate::server::http::{VAR_BODY_TIMEOUT_MS, VAR_MAX_CONNECTIONS};
 use crate::server::{VAR_HOST, VAR_PORT, VAR_RUNTIME_API};
@@ -78,6 +80,34 @@ const CALLER_AUTH: &[Variable] = &[
         "jwt mode: PEM public key (RS256 or ES256)",
     ),
     (VAR_JWT_JWKS, "jwt mode: JWKS document"),
+    (
+        VAR_JWT_JWKS_URL,
+        "jwt mode: JWKS URL (https://), fetched and kept fresh",
+    ),
+    (
+        VAR_JWT_OIDC_ISSUER,
+        "jwt mode: issuer URL (OpenID discovery); tokens must carry it as iss",
+    ),
+    (
+        VAR_JWT_JWKS_MIN_REFRESH_SECONDS,
+        "jwt mode, keys at a URL: least time between refetches for an unknown kid (default 30)",
+    ),
+    (
+        VAR_JWT_JWKS_CACHE_MIN_SECONDS,
+        "jwt mode, keys at a URL: shortest key lifetime, and without max-age (default 300)",
+    ),
+    (
+        VAR_JWT_JWKS_CACHE_MAX_SECONDS,
+        "jwt mode, keys at a URL: longest key lifetime (default 86400)",
+    ),
+    (
+        VAR_JWT_JWKS_STALE_SECONDS,
+        "jwt mode, keys at a URL: last good keys serve this long while fetches fail (default 86400)",
+    ),
+    (
+        VAR_JWT_JWKS_TIMEOUT_MS,
+        "jwt mode, keys at a URL: bound on one fetch (default 5000)",
+    ),
     (
         VAR_JWT_ISSUER,
         "jwt mode: accepted issuers (comma-separated)",

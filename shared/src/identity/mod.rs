@@ -99,6 +99,13 @@ pub use self::api_key::{
 pub use self::caller::{AuthError, Caller, UserInfo, VerifiedUser};
 pub use self::headers::MAX_CREDENTIAL_BYTES;
 pub use self::jwt::{
+    DEFAULT_JWKS_CACHE_MAX_SECONDS, DEFAULT_JWKS_CACHE_MIN_SECONDS,
+    DEFAULT_JWKS_MIN_REFRESH_SECONDS, DEFAULT_JWKS_STALE_SECONDS, DEFAULT_JWKS_TIMEOUT_MS,
+    VAR_JWT_JWKS_CACHE_MAX_SECONDS, VAR_JWT_JWKS_CACHE_MIN_SECONDS,
+    VAR_JWT_JWKS_MIN_REFRESH_SECONDS, VAR_JWT_JWKS_STALE_SECONDS, VAR_JWT_JWKS_TIMEOUT_MS,
+    VAR_JWT_JWKS_URL, VAR_JWT_OIDC_ISSUER,
+};
+pub use self::jwt::{
     JWT_LEEWAY_SECS, JWT_MAX_LIFETIME_SECS, MIN_HS256_SECRET_BYTES, VAR_JWT_ALLOW_ANY_AUDIENCE,
     VAR_JWT_AUDIENCE, VAR_JWT_ISSUER, VAR_JWT_JWKS, VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET,
 };
@@ -360,12 +367,13 @@ impl CallerAuth {
         }
     }
 
-    /// Whether checking a caller may need the network (`cloudbase` mode):
-    /// then use [`CallerAuth::verify`].
+    /// Whether checking a caller may need the network (`cloudbase` mode,
+    /// and `jwt` mode with keys at a URL): then use [`CallerAuth::verify`].
     pub fn needs_lookup(&self) -> bool {
         match &self.verifier {
             #[cfg(feature = "cloudbase")]
             Verifier::CloudBase(_) => true,
+            Verifier::Jwt(jwt) => jwt.fetches_keys(),
             _ => false,
         }
     }
@@ -386,6 +394,12 @@ impl CallerAuth {
         match &self.verifier {
             #[cfg(feature = "cloudbase")]
             Verifier::CloudBase(cloudbase) => cloudbase.verify(headers).await,
+            Verifier::Jwt(jwt) if jwt.fetches_keys() => {
+                let token = bearer(headers)?;
+                jwt.verify_fetching(token, &self.user_id_claim)
+                    .await
+                    .map(Caller::User)
+            }
             _ => self.authenticate_parts(headers, extensions),
         }
     }
@@ -407,7 +421,7 @@ impl fmt::Debug for CallerAuth {
         s.field("mode", &self.mode)
             .field("user_id_claim", &self.user_id_claim);
         match &self.verifier {
-            Verifier::Jwt(jwt) => s.field("jwt_keys", &jwt.keys()),
+            Verifier::Jwt(jwt) => s.field("jwt_keys", jwt),
             Verifier::ApiKeys(keys) => s.field("api_keys", &keys.count()),
             #[cfg(feature = "cloudbase")]
             Verifier::CloudBase(cloudbase) => s.field("cloudbase", &cloudbase.origin()),

@@ -96,6 +96,85 @@ pub(super) fn jwks_keys(text: &str) -> Result<Vec<KeyEntry>, String> {
     Ok(keys)
 }
 
+#[cfg_attr(not(feature = "jwks-url"), allow(dead_code))]
+/// Most entries a JWKS fetched from a URL may hold; a longer set is refused
+/// whole (the last good keys stay).
+pub(super) const MAX_REMOTE_KEYS: usize = 64;
+
+/// Parses a JWKS fetched from the identity provider. Unlike
+/// [`jwks_keys`], a key that cannot be used (`use: enc`, an unknown `kty`,
+/// `alg` or curve, a symmetric key, a duplicate `kid`) is skipped, and
+/// described in the second list, so that one odd key does not lock every user
+/// out; a set with no usable key, or more than [`MAX_REMOTE_KEYS`] entries,
+/// is an error.
+#[cfg_attr(not(feature = "jwks-url"), allow(dead_code))]
+pub(super) fn remote_jwks_keys(text: &[u8]) -> Result<(Vec<KeyEntry>, Vec<String>), String> {
+    #[derive(serde::Deserialize)]
+    struct Set {
+        keys: Vec<serde_json::Value>,
+    }
+    let set: Set = serde_json::from_slice(text).map_err(|e| {
+        format!(
+            "not a JWKS document (expected {{\"keys\": [...]}}; error at line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    })?;
+    if set.keys.len() > MAX_REMOTE_KEYS {
+        return Err(format!(
+            "has {} keys; at most {MAX_REMOTE_KEYS} are read",
+            set.keys.len()
+        ));
+    }
+    let mut keys: Vec<KeyEntry> = Vec::new();
+    let mut skipped = Vec::new();
+    for (i, value) in set.keys.into_iter().enumerate() {
+        let kid = value
+            .get("kid")
+            .and_then(serde_json::Value::as_str)
+            .map(|k| k.chars().take(64).collect::<String>());
+        let name = match &kid {
+            Some(kid) => format!("key {} (kid {kid:?})", i + 1),
+            None => format!("key {}", i + 1),
+        };
+        let jwk: Jwk = match serde_json::from_value(value) {
+            Ok(jwk) => jwk,
+            Err(_) => {
+                skipped.push(format!("{name}: unsupported kty, alg or parameters"));
+                continue;
+            }
+        };
+        match jwk_key(&jwk) {
+            Ok(Some((alg, key))) => keys.push((jwk.common.key_id.clone(), alg, key)),
+            Ok(None) => skipped.push(format!("{name}: an encryption key")),
+            Err(reason) => skipped.push(format!("{name}: {reason}")),
+        }
+    }
+    // A kid that names two keys names neither.
+    let mut seen = HashSet::new();
+    let twice: HashSet<String> = keys
+        .iter()
+        .filter_map(|(kid, _, _)| kid.clone())
+        .filter(|kid| !seen.insert(kid.clone()))
+        .collect();
+    if !twice.is_empty() {
+        keys.retain(|(kid, _, _)| kid.as_ref().is_none_or(|k| !twice.contains(k)));
+        skipped.extend(
+            twice
+                .iter()
+                .map(|kid| format!("kid {kid:?}: appears twice")),
+        );
+    }
+    if keys.len() > 1 && keys.iter().any(|(kid, _, _)| kid.is_none()) {
+        keys.retain(|(kid, _, _)| kid.is_some());
+        skipped.push("keys without a kid in a set of several".to_owned());
+    }
+    if keys.is_empty() {
+        return Err("has no usable signature verification key".to_owned());
+    }
+    Ok((keys, skipped))
+}
+
 /// The algorithm and key of one JWK; `None` for an encryption key.
 fn jwk_key(jwk: &Jwk) -> Result<Option<(Algorithm, DecodingKey)>, String> {
     if jwk.common.public_key_use == Some(PublicKeyUse::Encryption)

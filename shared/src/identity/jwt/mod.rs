@@ -8,9 +8,12 @@
 //! refused. Without an issuer or an audience to check, a token minted for
 //! any other service with the same key would be accepted: that refuses to
 //! start unless `CUSTOMAUTH_JWT_ALLOW_ANY_AUDIENCE=1`. The keys are read in
-//! `keys`.
+//! `keys`; keys at a URL (`CUSTOMAUTH_JWT_JWKS_URL`, or the OpenID discovery
+//! of `CUSTOMAUTH_JWT_OIDC_ISSUER`) are fetched and kept fresh by `remote`.
 
 mod keys;
+#[cfg(feature = "jwks-url")]
+mod remote;
 
 use std::fmt;
 
@@ -41,6 +44,39 @@ pub const VAR_JWT_AUDIENCE: &str = "CUSTOMAUTH_JWT_AUDIENCE";
 /// (logged as a warning at start).
 pub const VAR_JWT_ALLOW_ANY_AUDIENCE: &str = "CUSTOMAUTH_JWT_ALLOW_ANY_AUDIENCE";
 
+/// jwt mode: the URL of the identity provider's JWKS (`https://`, or
+/// `http://` to a loopback address), fetched and kept fresh.
+pub const VAR_JWT_JWKS_URL: &str = "CUSTOMAUTH_JWT_JWKS_URL";
+/// jwt mode: the identity provider's issuer (OpenID discovery): its
+/// `/.well-known/openid-configuration` gives the JWKS URL, and tokens must
+/// carry it as `iss`.
+pub const VAR_JWT_OIDC_ISSUER: &str = "CUSTOMAUTH_JWT_OIDC_ISSUER";
+/// jwt mode, keys at a URL: least time between two fetches made because a
+/// token's `kid` is unknown, in seconds (default 30).
+pub const VAR_JWT_JWKS_MIN_REFRESH_SECONDS: &str = "CUSTOMAUTH_JWT_JWKS_MIN_REFRESH_SECONDS";
+/// jwt mode, keys at a URL: shortest time keys are kept, in seconds (default
+/// 300); also the lifetime of an answer without `Cache-Control: max-age`.
+pub const VAR_JWT_JWKS_CACHE_MIN_SECONDS: &str = "CUSTOMAUTH_JWT_JWKS_CACHE_MIN_SECONDS";
+/// jwt mode, keys at a URL: longest time keys are kept, in seconds (default
+/// 86400).
+pub const VAR_JWT_JWKS_CACHE_MAX_SECONDS: &str = "CUSTOMAUTH_JWT_JWKS_CACHE_MAX_SECONDS";
+/// jwt mode, keys at a URL: how long past their lifetime the last good keys
+/// serve while the provider cannot be reached, in seconds (default 86400).
+pub const VAR_JWT_JWKS_STALE_SECONDS: &str = "CUSTOMAUTH_JWT_JWKS_STALE_SECONDS";
+/// jwt mode, keys at a URL: bound on one fetch, in milliseconds (default
+/// 5000).
+pub const VAR_JWT_JWKS_TIMEOUT_MS: &str = "CUSTOMAUTH_JWT_JWKS_TIMEOUT_MS";
+/// Default of `CUSTOMAUTH_JWT_JWKS_MIN_REFRESH_SECONDS`.
+pub const DEFAULT_JWKS_MIN_REFRESH_SECONDS: u64 = 30;
+/// Default of `CUSTOMAUTH_JWT_JWKS_CACHE_MIN_SECONDS`.
+pub const DEFAULT_JWKS_CACHE_MIN_SECONDS: u64 = 300;
+/// Default of `CUSTOMAUTH_JWT_JWKS_CACHE_MAX_SECONDS`.
+pub const DEFAULT_JWKS_CACHE_MAX_SECONDS: u64 = 24 * 3600;
+/// Default of `CUSTOMAUTH_JWT_JWKS_STALE_SECONDS`.
+pub const DEFAULT_JWKS_STALE_SECONDS: u64 = 24 * 3600;
+/// Default of `CUSTOMAUTH_JWT_JWKS_TIMEOUT_MS`.
+pub const DEFAULT_JWKS_TIMEOUT_MS: u64 = 5_000;
+
 /// Clock skew allowed on `exp` and `nbf`, in seconds.
 pub const JWT_LEEWAY_SECS: u64 = 30;
 /// Longest a bearer token may still be valid for: 24 hours. An `exp`
@@ -55,6 +91,9 @@ pub(super) struct JwtVerifier {
     keys: Vec<JwtKey>,
     /// Keys come from a JWKS and are chosen by the token's `kid`.
     by_kid: bool,
+    /// Keys fetched from the identity provider (then `keys` is empty).
+    #[cfg(feature = "jwks-url")]
+    remote: Option<remote::RemoteKeys>,
 }
 
 /// One verification key; `Debug` shows its `kid` and algorithm only.
@@ -80,10 +119,14 @@ impl JwtVerifier {
         let secret = var(env, VAR_JWT_SECRET).map(Zeroizing::new);
         let pem = var(env, VAR_JWT_PUBLIC_KEY);
         let jwks = var(env, VAR_JWT_JWKS);
+        let jwks_url = var(env, VAR_JWT_JWKS_URL);
+        let oidc_issuer = var(env, VAR_JWT_OIDC_ISSUER);
         let set: Vec<&str> = [
             (VAR_JWT_SECRET, secret.is_some()),
             (VAR_JWT_PUBLIC_KEY, pem.is_some()),
             (VAR_JWT_JWKS, jwks.is_some()),
+            (VAR_JWT_JWKS_URL, jwks_url.is_some()),
+            (VAR_JWT_OIDC_ISSUER, oidc_issuer.is_some()),
         ]
         .into_iter()
         .filter_map(|(var, is_set)| is_set.then_some(var))
@@ -97,15 +140,24 @@ impl JwtVerifier {
             )));
         }
 
-        let issuer = match var(env, VAR_JWT_ISSUER) {
-            Some(list) => Some(parse_list(VAR_JWT_ISSUER, "issuer", &list)?),
-            None => None,
+        let issuer = match (var(env, VAR_JWT_ISSUER), &oidc_issuer) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Conflict(format!(
+                    "{VAR_JWT_OIDC_ISSUER} is the issuer tokens must carry; do not also set \
+                     {VAR_JWT_ISSUER}"
+                )));
+            }
+            (Some(list), None) => Some(parse_list(VAR_JWT_ISSUER, "issuer", &list)?),
+            (None, Some(oidc)) => Some(vec![oidc.trim().to_owned()]),
+            (None, None) => None,
         };
         let audience = match var(env, VAR_JWT_AUDIENCE) {
             Some(list) => Some(parse_list(VAR_JWT_AUDIENCE, "audience", &list)?),
             None => None,
         };
         let validation = |alg| validation(alg, issuer.as_deref(), audience.as_deref());
+        #[cfg(feature = "jwks-url")]
+        let mut remote = None;
 
         let (keys, by_kid) = if let Some(secret) = secret {
             if secret.len() < MIN_HS256_SECRET_BYTES {
@@ -150,12 +202,42 @@ impl JwtVerifier {
                 })
                 .collect();
             (keys, true)
+        } else if jwks_url.is_some() || oidc_issuer.is_some() {
+            let var = if jwks_url.is_some() {
+                VAR_JWT_JWKS_URL
+            } else {
+                VAR_JWT_OIDC_ISSUER
+            };
+            #[cfg(feature = "jwks-url")]
+            {
+                let location = match (&jwks_url, &oidc_issuer) {
+                    (Some(url), _) => remote::Location::Jwks(remote::checked_url(var, url)?),
+                    (None, Some(issuer)) => remote::issuer_location(var, issuer)?,
+                    (None, None) => unreachable!("one of the two is set"),
+                };
+                let settings = remote::FetchSettings::from_env(env, location)?;
+                let (issuer, audience) = (issuer.clone(), audience.clone());
+                let make = Box::new(move |alg| {
+                    self::validation(alg, issuer.as_deref(), audience.as_deref())
+                });
+                remote = Some(remote::RemoteKeys::new(settings, make, var)?);
+            }
+            #[cfg(not(feature = "jwks-url"))]
+            return Err(ConfigError::Invalid {
+                var,
+                reason: "this build cannot fetch keys (the `jwks-url` feature of customauth): \
+                         use a build with it, or CUSTOMAUTH_JWT_JWKS"
+                    .into(),
+            });
+            #[cfg(feature = "jwks-url")]
+            (Vec::new(), true)
         } else {
             return Err(ConfigError::Missing {
                 var: VAR_JWT_SECRET,
                 hint: "CUSTOMAUTH_CALLER_AUTH=jwt needs one of CUSTOMAUTH_JWT_SECRET (HS256 \
-                       secret), CUSTOMAUTH_JWT_PUBLIC_KEY (PEM public key) or \
-                       CUSTOMAUTH_JWT_JWKS (JWKS document)",
+                       secret), CUSTOMAUTH_JWT_PUBLIC_KEY (PEM public key), \
+                       CUSTOMAUTH_JWT_JWKS (JWKS document), CUSTOMAUTH_JWT_JWKS_URL (its URL) \
+                       or CUSTOMAUTH_JWT_OIDC_ISSUER (OpenID discovery)",
             });
         };
         if issuer.is_none() && audience.is_none() {
@@ -176,26 +258,39 @@ impl JwtVerifier {
                  is accepted"
             );
         }
-        Ok(Self { keys, by_kid })
+        Ok(Self {
+            keys,
+            by_kid,
+            #[cfg(feature = "jwks-url")]
+            remote,
+        })
     }
 
-    /// The configured keys, for `Debug`.
-    pub(super) fn keys(&self) -> &[JwtKey] {
-        &self.keys
+    /// Whether the keys are fetched, so that a check may wait for the
+    /// network ([`JwtVerifier::verify_fetching`]).
+    pub(super) fn fetches_keys(&self) -> bool {
+        #[cfg(feature = "jwks-url")]
+        if self.remote.is_some() {
+            return true;
+        }
+        false
     }
 
     /// The key for a token whose header says `kid`.
-    fn select(&self, kid: Option<&str>) -> Result<&JwtKey, AuthError> {
-        let only = match self.keys.as_slice() {
+    fn select<'k>(
+        keys: &'k [JwtKey],
+        by_kid: bool,
+        kid: Option<&str>,
+    ) -> Result<&'k JwtKey, AuthError> {
+        let only = match keys {
             [only] => Some(only),
             _ => None,
         };
-        if !self.by_kid {
+        if !by_kid {
             return only.ok_or(AuthError::Invalid("no key configured"));
         }
         match kid {
-            Some(kid) => self
-                .keys
+            Some(kid) => keys
                 .iter()
                 .find(|k| k.kid.as_deref() == Some(kid))
                 // A set of one key without a kid: the signature decides.
@@ -207,46 +302,103 @@ impl JwtVerifier {
         }
     }
 
-    /// Verifies `token` and reads the user from its claims.
+    /// Verifies `token` and reads the user from its claims. With keys at a
+    /// URL, only the keys held now are used (an unknown `kid` starts a
+    /// refetch in the background).
     pub(super) fn verify(
         &self,
         token: &str,
         user_id_claim: &str,
     ) -> Result<VerifiedUser, AuthError> {
-        let header = jsonwebtoken::decode_header(token)
-            .map_err(|_| AuthError::Invalid("malformed token or unsupported algorithm"))?;
-        let key = self.select(header.kid.as_deref())?;
-        if header.alg != key.alg {
-            return Err(AuthError::Invalid(
-                "the token's algorithm is not the configured key's",
-            ));
+        let header = header(token)?;
+        #[cfg(feature = "jwks-url")]
+        if let Some(remote) = &self.remote {
+            let set = remote.keys_now(header.kid.as_deref()).ok_or(NO_KEYS)?;
+            return verify_with(&set.keys, true, &header, token, user_id_claim);
         }
-        if header.crit.is_some() {
-            return Err(AuthError::Invalid(
-                "the token has critical header extensions (crit), none of which are supported",
-            ));
+        verify_with(&self.keys, self.by_kid, &header, token, user_id_claim)
+    }
+
+    /// [`JwtVerifier::verify`], which with keys at a URL may first wait for
+    /// a fetch: while there are no keys, or (at most once per the minimum
+    /// refresh interval) when the token's `kid` is unknown.
+    pub(super) async fn verify_fetching(
+        &self,
+        token: &str,
+        user_id_claim: &str,
+    ) -> Result<VerifiedUser, AuthError> {
+        #[cfg(feature = "jwks-url")]
+        if let Some(remote) = &self.remote {
+            let header = header(token)?;
+            let set = remote
+                .verify_keys(header.kid.as_deref())
+                .await
+                .ok_or(NO_KEYS)?;
+            return verify_with(&set.keys, true, &header, token, user_id_claim);
         }
-        let data = jsonwebtoken::decode::<UniqueClaims>(token, &key.key, &key.validation)
-            .map_err(|e| AuthError::Invalid(jwt_error_reason(e.kind())))?;
-        // RFC 7519 makes `iss` one string; jsonwebtoken also takes an array
-        // that contains an accepted issuer.
-        if data.claims.0.get("iss").is_some_and(|iss| !iss.is_string()) {
-            return Err(AuthError::Invalid("the token's iss is not a string"));
+        self.verify(token, user_id_claim)
+    }
+}
+
+/// The answer while the identity provider's keys cannot be had.
+#[cfg(feature = "jwks-url")]
+const NO_KEYS: AuthError =
+    AuthError::Unavailable("the identity provider's signing keys are not available yet");
+
+fn header(token: &str) -> Result<jsonwebtoken::Header, AuthError> {
+    jsonwebtoken::decode_header(token)
+        .map_err(|_| AuthError::Invalid("malformed token or unsupported algorithm"))
+}
+
+/// Verifies `token` (whose header is `header`) with one of `keys`.
+fn verify_with(
+    keys: &[JwtKey],
+    by_kid: bool,
+    header: &jsonwebtoken::Header,
+    token: &str,
+    user_id_claim: &str,
+) -> Result<VerifiedUser, AuthError> {
+    let key = JwtVerifier::select(keys, by_kid, header.kid.as_deref())?;
+    if header.alg != key.alg {
+        return Err(AuthError::Invalid(
+            "the token's algorithm is not the configured key's",
+        ));
+    }
+    if header.crit.is_some() {
+        return Err(AuthError::Invalid(
+            "the token has critical header extensions (crit), none of which are supported",
+        ));
+    }
+    let data = jsonwebtoken::decode::<UniqueClaims>(token, &key.key, &key.validation)
+        .map_err(|e| AuthError::Invalid(jwt_error_reason(e.kind())))?;
+    // RFC 7519 makes `iss` one string; jsonwebtoken also takes an array
+    // that contains an accepted issuer.
+    if data.claims.0.get("iss").is_some_and(|iss| !iss.is_string()) {
+        return Err(AuthError::Invalid("the token's iss is not a string"));
+    }
+    let now = crate::now_ms() / 1000;
+    let latest = now + JWT_MAX_LIFETIME_SECS + JWT_LEEWAY_SECS;
+    if data
+        .claims
+        .0
+        .get("exp")
+        .and_then(Value::as_f64)
+        .is_none_or(|exp| exp > latest as f64)
+    {
+        return Err(AuthError::Invalid(
+            "token exp is more than 24 hours ahead (times are in seconds)",
+        ));
+    }
+    Claims::Object(&data.claims.0).user(user_id_claim)
+}
+
+impl fmt::Debug for JwtVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        #[cfg(feature = "jwks-url")]
+        if let Some(remote) = &self.remote {
+            return fmt::Debug::fmt(remote, f);
         }
-        let now = crate::now_ms() / 1000;
-        let latest = now + JWT_MAX_LIFETIME_SECS + JWT_LEEWAY_SECS;
-        if data
-            .claims
-            .0
-            .get("exp")
-            .and_then(Value::as_f64)
-            .is_none_or(|exp| exp > latest as f64)
-        {
-            return Err(AuthError::Invalid(
-                "token exp is more than 24 hours ahead (times are in seconds)",
-            ));
-        }
-        Claims::Object(&data.claims.0).user(user_id_claim)
+        fmt::Debug::fmt(&self.keys, f)
     }
 }
 
