@@ -279,9 +279,7 @@ impl CallerAuth {
                         .into(),
                 });
             }
-            CallerAuthMode::CloudBaseContext => {
-                Verifier::Context(ContextReader::new(CloudBaseSettings::env_id(env)?))
-            }
+            CallerAuthMode::CloudBaseContext => Verifier::Context(ContextReader::from_env(env)?),
             CallerAuthMode::None => Verifier::None,
         };
         Ok(Self {
@@ -337,7 +335,7 @@ impl CallerAuth {
             Verifier::CloudBase(_) => Err(AuthError::Unavailable(
                 "cloudbase mode checks callers over the network: use CallerAuth::verify",
             )),
-            Verifier::Context(reader) => reader.read(headers),
+            Verifier::Context(reader) => reader.read(headers, extensions),
             Verifier::None => Ok(Caller::Anonymous),
         }
     }
@@ -367,7 +365,7 @@ impl CallerAuth {
     ) -> Result<Caller, AuthError> {
         match &self.verifier {
             #[cfg(feature = "cloudbase")]
-            Verifier::CloudBase(cloudbase) => cloudbase.verify(headers).await,
+            Verifier::CloudBase(cloudbase) => cloudbase.verify(headers, extensions).await,
             _ => self.authenticate_parts(headers, extensions),
         }
     }
