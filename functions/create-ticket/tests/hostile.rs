@@ -295,6 +295,27 @@ fn a_request_head_over_the_buffer_is_refused_and_others_are_served() {
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
+/// A connection whose receive buffer is small (4 KiB asked), so that the
+/// server's answers fill it soon.
+fn connect_with_small_receive_buffer(port: u16) -> TcpStream {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let stream = runtime
+        .block_on(async {
+            let socket = tokio::net::TcpSocket::new_v4()?;
+            socket.set_recv_buffer_size(4096)?;
+            socket
+                .connect(format!("127.0.0.1:{port}").parse().expect("addr"))
+                .await
+        })
+        .expect("connects");
+    let stream = stream.into_std().expect("std stream");
+    stream.set_nonblocking(false).expect("blocking");
+    stream
+}
+
 #[test]
 fn clients_that_pipeline_and_never_read_lose_their_connections_at_the_write_deadline() {
     const ATTACKERS: usize = 3;
@@ -303,27 +324,28 @@ fn clients_that_pipeline_and_never_read_lose_their_connections_at_the_write_dead
         ("CUSTOMAUTH_MAX_CONNECTIONS", "3"),
         ("CUSTOMAUTH_WRITE_TIMEOUT_MS", "1000"),
     ]);
-    // Each attacker fills every slot with requests it never reads the
-    // answers to (refused ones: cheap to answer, so the buffers fill fast).
+    // The attackers take every slot, pipeline requests (refused ones: cheap
+    // to answer) and never read an answer; they keep their connections.
     let refused = "POST /createTicket HTTP/1.1\r\nHost: t\r\nX-Api-Key: not-the-key-0123456789\r\n\
                    Content-Length: 0\r\n\r\n";
     let attackers: Vec<_> = (0..ATTACKERS)
         .map(|_| {
             let port = p.port;
             std::thread::spawn(move || {
-                let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+                let mut s = connect_with_small_receive_buffer(port);
                 s.set_write_timeout(Some(Duration::from_secs(3)))
                     .expect("timeout");
                 let mut sent = 0;
                 while sent < PIPELINED && s.write_all(refused.as_bytes()).is_ok() {
                     sent += 1;
                 }
-                // The attacker stays: it keeps its connection open.
                 s
             })
         })
         .collect();
     std::thread::sleep(Duration::from_millis(1500));
+    // Without a write deadline this waits until the attackers go away (the
+    // client gives up after 20 s).
     let started = Instant::now();
     legitimate(&p);
     let waited = started.elapsed();
@@ -333,7 +355,7 @@ fn clients_that_pipeline_and_never_read_lose_their_connections_at_the_write_dead
         .collect();
     drop(held);
     assert!(
-        waited < Duration::from_secs(10),
+        waited < Duration::from_secs(15),
         "a legitimate client waited {waited:?} behind connections that never read"
     );
     let (_, logs) = p.finish();
