@@ -126,9 +126,10 @@ bench:
 load:
 	scripts/load.sh
 
-## hostile: create-ticket in HTTP mode against slow, chunked and refused-request floods: latency, RSS, log counts (not a test)
+## hostile: the functions in HTTP mode against slow, chunked, refused, pipelined, audit-stalling, junk-token and
+## forged-context floods, and fail-open settings: latency, RSS, log counts (not a test)
 hostile:
-	$(CARGO) build --release -q -p create-ticket
+	$(CARGO) build --release -q -p create-ticket -p get-user-info -p get-client-ip
 	$(HOST_PYTHON) scripts/hostile.py
 
 ## first-request: exec to first answered request for each function (release build)
