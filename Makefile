@@ -15,7 +15,8 @@ PYTHON := $(VENV)/bin/python
 export PATH := $(VENV)/bin:$(PATH)
 export CUSTOMAUTH_TEST_PYTHON := $(PYTHON)
 
-.PHONY: run test deps venv cargo-deny fetch node-deps chromium package-tools package-tencent lint pytest audit fmt build watch invoke deploy bench load first-request clean-dev clean-venv emulator bench-emulator bench-cloudbase hostile
+.PHONY: run test deps venv cargo-deny fetch node-deps chromium package-tools package-tencent lint pytest audit fmt build watch invoke deploy bench load first-request clean-dev clean-venv emulator bench-emulator bench-cloudbase hostile \
+  lambda-tools needs-cargo-lambda sdk-matrix sdk-matrix-deps bench-timing
 
 ## run: the three functions on 127.0.0.1:9001-9003 and the sign-in emulator on 9100, with generated dev credentials
 ## and API key (PORT_CREATE, PORT_USER, PORT_IP, PORT_EMULATOR move them; RUN_PROFILE=debug builds faster)
@@ -157,10 +158,11 @@ bench-timing:
 load:
 	scripts/load.sh
 
-## hostile: create-ticket in HTTP mode against slow, chunked and refused-request floods, then the emulator's attacks:
-## latency, RSS, log counts, what the attacker got (not a test)
+## hostile: the functions in HTTP mode against slow, chunked, refused, pipelined, audit-stalling, junk-token and
+## forged-context floods, and fail-open settings, then the emulator's attacks: latency, RSS, log counts,
+## what the attacker got (not a test)
 hostile:
-	$(CARGO) build --release -q -p create-ticket -p cloudbase-emulator
+	$(CARGO) build --release -q -p create-ticket -p get-user-info -p get-client-ip -p cloudbase-emulator
 	$(HOST_PYTHON) scripts/hostile.py
 	$(HOST_PYTHON) scripts/hostile-emulator.py
 

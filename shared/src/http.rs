@@ -108,8 +108,8 @@ impl ApiError {
         }
     }
 
-    /// The JSON error response, logged: client errors at `warn`, rate-limited
-    /// ([`refusals`](crate::server::refusals)), server errors at `error`. The one place errors become HTTP. Any body type
+    /// The JSON error response, logged: client errors at `warn`, server
+    /// errors at `error`, both rate-limited ([`refusals`](crate::server::refusals)). The one place errors become HTTP. Any body type
     /// that can be made from a `String` (lambda_http's, axum's, hyper's
     /// `Full`).
     pub fn into_response<B: From<String>>(
@@ -118,7 +118,7 @@ impl ApiError {
     ) -> lambda_http::http::Response<B> {
         let status = self.status();
         if status.is_server_error() {
-            tracing::error!(request_id, code = self.code(), "request failed");
+            crate::server::refusals::failed(request_id, status.as_u16(), self.code());
         } else {
             crate::server::refusals::refused(request_id, status.as_u16(), self.code(), &self);
         }

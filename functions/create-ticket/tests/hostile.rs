@@ -294,3 +294,142 @@ fn a_request_head_over_the_buffer_is_refused_and_others_are_served() {
     );
     assert_eq!(r.status, 200, "{}", r.body);
 }
+
+/// A connection whose receive buffer is small (4 KiB asked), so that the
+/// server's answers fill it soon.
+fn connect_with_small_receive_buffer(port: u16) -> TcpStream {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let stream = runtime
+        .block_on(async {
+            let socket = tokio::net::TcpSocket::new_v4()?;
+            socket.set_recv_buffer_size(4096)?;
+            socket
+                .connect(format!("127.0.0.1:{port}").parse().expect("addr"))
+                .await
+        })
+        .expect("connects");
+    let stream = stream.into_std().expect("std stream");
+    stream.set_nonblocking(false).expect("blocking");
+    stream
+}
+
+#[test]
+fn clients_that_pipeline_and_never_read_lose_their_connections_at_the_write_deadline() {
+    const ATTACKERS: usize = 3;
+    const PIPELINED: usize = 20_000;
+    let mut p = start(&[
+        ("CUSTOMAUTH_MAX_CONNECTIONS", "3"),
+        ("CUSTOMAUTH_WRITE_TIMEOUT_MS", "1000"),
+    ]);
+    // The attackers take every slot, pipeline requests (refused ones: cheap
+    // to answer) and never read an answer; they keep their connections.
+    let refused = "POST /createTicket HTTP/1.1\r\nHost: t\r\nX-Api-Key: not-the-key-0123456789\r\n\
+                   Content-Length: 0\r\n\r\n";
+    let attackers: Vec<_> = (0..ATTACKERS)
+        .map(|_| {
+            let port = p.port;
+            std::thread::spawn(move || {
+                let mut s = connect_with_small_receive_buffer(port);
+                s.set_write_timeout(Some(Duration::from_secs(3)))
+                    .expect("timeout");
+                let mut sent = 0;
+                while sent < PIPELINED && s.write_all(refused.as_bytes()).is_ok() {
+                    sent += 1;
+                }
+                s
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    // Without a write deadline this waits until the attackers go away (the
+    // client gives up after 20 s).
+    let started = Instant::now();
+    legitimate(&p);
+    let waited = started.elapsed();
+    let held: Vec<TcpStream> = attackers
+        .into_iter()
+        .map(|a| a.join().expect("attacker"))
+        .collect();
+    drop(held);
+    assert!(
+        waited < Duration::from_secs(15),
+        "a legitimate client waited {waited:?} behind connections that never read"
+    );
+    let (_, logs) = p.finish();
+    assert!(!logs.contains("panicked"), "{logs}");
+}
+
+#[test]
+fn a_full_audit_queue_answers_503_fast_and_signs_nothing_until_the_sink_drains() {
+    const MAX_TICKETS: usize = 5_000;
+    let creds = credentials_json("k2048-pkcs8.pem", "kid-hostile", "env-hostile");
+    let mut p = Process::http_with_stalled_stderr(
+        BIN,
+        &[
+            ("CUSTOMAUTH_CREDENTIALS", &creds),
+            ("CUSTOMAUTH_CALLER_AUTH", "api-key"),
+            ("CUSTOMAUTH_API_KEYS", API_KEY),
+            ("CUSTOMAUTH_LOG_QUEUE_LINES", "500"),
+        ],
+    )
+    .expect("starts");
+    let ask = |p: &Process| {
+        request(
+            "POST",
+            &p.url("/createTicket"),
+            &[("x-api-key", API_KEY), ("content-type", "application/json")],
+            Some(br#"{"customUserId":"user_1234"}"#),
+        )
+    };
+    // The sink is stalled: tickets are issued until the audit queue is full.
+    let mut issued = 0;
+    let full = loop {
+        let r = ask(&p);
+        match r.status {
+            200 => issued += 1,
+            503 => break r,
+            other => panic!("{other}: {}", r.body),
+        }
+        assert!(
+            issued < MAX_TICKETS,
+            "{issued} tickets signed with the log sink stalled and no 503"
+        );
+    };
+    assert_eq!(full.header("retry-after"), Some("1"));
+    assert!(!full.body.contains("ticket\""), "{}", full.body);
+    // While it is full: more 503s, never a blocked request, and requests
+    // that log nothing to the audit are still answered.
+    for _ in 0..20 {
+        assert_eq!(ask(&p).status, 503);
+    }
+    let refused = request("POST", &p.url("/createTicket"), &[], Some(b"{}"));
+    assert_eq!(refused.status, 401);
+    // The collector comes back: tickets again, and every ticket issued has
+    // its audit line.
+    let mut stderr = p.take_stderr().expect("a pipe");
+    let reader = std::thread::spawn(move || {
+        let mut logs = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut logs).expect("reads");
+        logs
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = ask(&p);
+        if r.status == 200 {
+            issued += 1;
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still {} after the sink drained",
+            r.status
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(p.terminate(), Some(0));
+    let logs = reader.join().expect("reader");
+    assert_eq!(logs.matches("ticket issued").count(), issued, "audit lines");
+}

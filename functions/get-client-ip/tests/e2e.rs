@@ -77,6 +77,43 @@ fn trust_settings_that_fail_open_refuse_to_start() {
 }
 
 #[test]
+fn trusted_proxy_lists_broader_than_the_bound_start_only_when_opted_out() {
+    // All of IPv4 but 0.0.0.0/8, as 255 /8s and as ranges that halve; most
+    // of IPv6's unicast space.
+    let slash8s: String = (1..=255).map(|a| format!("{a}.0.0.0/8,")).collect();
+    let halves: String = (1..=8)
+        .map(|len| format!("{}.0.0.0/{len},", 256u32 >> len))
+        .collect();
+    for list in [slash8s.as_str(), halves.as_str(), "2000::/3"] {
+        let (code, out) =
+            customauth_testkit::refuses_to_start(BIN, &[("CUSTOMAUTH_TRUSTED_PROXIES", list)]);
+        assert_eq!(code, Some(2), "{list}: {out}");
+        assert!(out.contains("CUSTOMAUTH_TRUSTED_PROXIES"), "{out}");
+        assert!(
+            out.contains("CUSTOMAUTH_ALLOW_BROAD_TRUSTED_PROXIES"),
+            "{out}"
+        );
+        // With the opt-out the operator owns the choice: it starts, and a
+        // peer in the range is believed.
+        let p = Process::http(
+            BIN,
+            &[
+                ("CUSTOMAUTH_TRUSTED_PROXIES", list),
+                ("CUSTOMAUTH_ALLOW_BROAD_TRUSTED_PROXIES", "1"),
+            ],
+        )
+        .expect("starts with the opt-out");
+        let r = request(
+            "GET",
+            &p.url("/"),
+            &[("x-forwarded-for", "198.51.100.9")],
+            None,
+        );
+        assert_eq!(r.status, 200);
+    }
+}
+
+#[test]
 fn lambda_mode_reads_the_gateway_source_ip() {
     let api = RuntimeApi::start();
     let _p = Process::spawn(BIN, &lambda_env(&api, "get-client-ip"), free_port()).expect("starts");

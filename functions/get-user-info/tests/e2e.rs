@@ -293,6 +293,7 @@ fn cloudbase_context_mode_reads_the_gateways_header_and_other_modes_ignore_it() 
         &[
             ("CUSTOMAUTH_CALLER_AUTH", "cloudbase-context"),
             ("CUSTOMAUTH_CLOUDBASE_ENV", "prod-1a2b"),
+            ("CUSTOMAUTH_TRUSTED_PROXIES", "127.0.0.1"),
         ],
     )
     .expect("starts");
@@ -316,6 +317,7 @@ fn cloudbase_context_mode_reads_the_gateways_header_and_other_modes_ignore_it() 
         &[
             ("CUSTOMAUTH_CALLER_AUTH", "cloudbase-context"),
             ("CUSTOMAUTH_CLOUDBASE_ENV", "other-env"),
+            ("CUSTOMAUTH_TRUSTED_PROXIES", "127.0.0.1"),
         ],
     )
     .expect("starts");

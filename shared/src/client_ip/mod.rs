@@ -42,6 +42,18 @@ use crate::env::var;
 /// The variable listing the trusted proxies.
 pub const VAR_TRUSTED_PROXIES: &str = "CUSTOMAUTH_TRUSTED_PROXIES";
 
+/// Set to `1` to accept trusted-proxy ranges broader than the bound
+/// ([`MAX_V4_PREFIX_BREADTH`], [`MAX_V6_PREFIX_BREADTH`], [`MAX_TRUSTED_RANGES`]).
+pub const VAR_ALLOW_BROAD_TRUSTED_PROXIES: &str = "CUSTOMAUTH_ALLOW_BROAD_TRUSTED_PROXIES";
+
+/// The broadest IPv4 range trusted without the opt-out: a /8.
+pub const MAX_V4_PREFIX_BREADTH: u8 = 8;
+/// The broadest IPv6 range trusted without the opt-out: a /32.
+pub const MAX_V6_PREFIX_BREADTH: u8 = 32;
+/// Without the opt-out, the ranges together may hold no more addresses than
+/// this many of the broadest ranges (four /8s of IPv4, four /32s of IPv6).
+pub const MAX_TRUSTED_RANGES: u32 = 4;
+
 /// The variable naming the one forwarding header the trusted proxies write:
 /// `x-forwarded-for` (the default) or `forwarded`.
 pub const VAR_FORWARDED_HEADER: &str = "CUSTOMAUTH_FORWARDED_HEADER";
@@ -141,14 +153,19 @@ impl TrustedProxies {
         Self::default()
     }
 
-    /// Reads `CUSTOMAUTH_TRUSTED_PROXIES` (unset or blank trusts nobody) and
+    /// Reads `CUSTOMAUTH_TRUSTED_PROXIES` (unset or blank trusts nobody),
+    /// `CUSTOMAUTH_ALLOW_BROAD_TRUSTED_PROXIES` and
     /// `CUSTOMAUTH_FORWARDED_HEADER` through `env`.
     ///
     /// # Errors
-    /// Those of [`TrustedProxies::parse`] and [`ForwardedHeader::from_env`].
+    /// Those of [`TrustedProxies::parse`] (of [`TrustedProxies::parse_broad`]
+    /// when `CUSTOMAUTH_ALLOW_BROAD_TRUSTED_PROXIES=1`) and
+    /// [`ForwardedHeader::from_env`].
     pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let header = ForwardedHeader::from_env(env)?;
+        let broad = var(env, VAR_ALLOW_BROAD_TRUSTED_PROXIES).is_some_and(|v| v.trim() == "1");
         let proxies = match var(env, VAR_TRUSTED_PROXIES) {
+            Some(list) if broad => Self::parse_broad(&list)?,
             Some(list) => Self::parse(&list)?,
             None => Self::none(),
         };
@@ -171,16 +188,79 @@ impl TrustedProxies {
     /// host bits of a CIDR are ignored; IPv4-mapped IPv6 ranges
     /// (`::ffff:10.0.0.0/104`) are taken as the IPv4 range they map.
     ///
-    /// A list that trusts every address of a family (`0.0.0.0/0`, `::/0`,
-    /// `::ffff:0.0.0.0/96`, or ranges that together cover all of IPv4 or
-    /// IPv6, such as `0.0.0.0/1, 128.0.0.0/1`) is refused: every client could
-    /// then choose its address by sending a forwarding header.
+    /// A proxy fleet is a few networks, so a list that trusts much more is
+    /// taken for a mistake that lets clients choose their address with a
+    /// forwarding header: refused are a range broader than a /8 (IPv4) or a
+    /// /32 (IPv6), and a list whose ranges together hold more addresses than
+    /// four of those (after merging overlaps, so that many narrow ranges
+    /// cannot add up to most of the Internet either). All of RFC 1918, or a
+    /// cloud's few /8s, fit. [`TrustedProxies::parse_broad`] (the
+    /// `CUSTOMAUTH_ALLOW_BROAD_TRUSTED_PROXIES=1` opt-out) lifts this bound.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming `CUSTOMAUTH_TRUSTED_PROXIES`: as
+    /// [`TrustedProxies::parse_broad`], or naming the first range broader
+    /// than the bound, or saying that the ranges together are.
+    pub fn parse(list: &str) -> Result<Self, ConfigError> {
+        let proxies = Self::parse_broad(list)?;
+        let broad = |reason: String| ConfigError::Invalid {
+            var: VAR_TRUSTED_PROXIES,
+            reason: format!(
+                "{reason}, so clients there could choose their address with a forwarding \
+                 header; list only your proxies' ranges, or set \
+                 {VAR_ALLOW_BROAD_TRUSTED_PROXIES}=1 if you mean it"
+            ),
+        };
+        for (i, net) in proxies.nets.iter().enumerate() {
+            let bound = match net {
+                IpNet::V4(_) => MAX_V4_PREFIX_BREADTH,
+                IpNet::V6(_) => MAX_V6_PREFIX_BREADTH,
+            };
+            if net.prefix_len() < bound {
+                return Err(broad(format!(
+                    "entry {} ({net}) is broader than a /{bound}",
+                    i + 1
+                )));
+            }
+        }
+        let (v4, v6) =
+            IpNet::aggregate(&proxies.nets)
+                .iter()
+                .fold((0u64, 0u128), |(v4, v6), net| match net {
+                    IpNet::V4(n) => (v4.saturating_add(1u64 << (32 - n.prefix_len())), v6),
+                    IpNet::V6(n) => (
+                        v4,
+                        v6.saturating_add(
+                            1u128
+                                .checked_shl(128 - u32::from(n.prefix_len()))
+                                .unwrap_or(u128::MAX),
+                        ),
+                    ),
+                });
+        let n = u64::from(MAX_TRUSTED_RANGES);
+        if v4 > n << (32 - MAX_V4_PREFIX_BREADTH) {
+            return Err(broad(format!(
+                "the IPv4 ranges together hold more addresses than {n} /{MAX_V4_PREFIX_BREADTH}s"
+            )));
+        }
+        if v6 > u128::from(n) << (128 - MAX_V6_PREFIX_BREADTH) {
+            return Err(broad(format!(
+                "the IPv6 ranges together hold more addresses than {n} /{MAX_V6_PREFIX_BREADTH}s"
+            )));
+        }
+        Ok(proxies)
+    }
+
+    /// [`TrustedProxies::parse`] without the bound on breadth: any ranges
+    /// but a list that trusts every address of a family (`0.0.0.0/0`,
+    /// `::/0`, `::ffff:0.0.0.0/96`, or ranges that together cover all of IPv4
+    /// or IPv6, such as `0.0.0.0/1, 128.0.0.0/1`), which is always refused.
     ///
     /// # Errors
     /// [`ConfigError::Invalid`] naming `CUSTOMAUTH_TRUSTED_PROXIES` and the
     /// first entry (by position and text) that cannot be parsed, or saying
     /// which entry (or that the entries together) cover everyone.
-    pub fn parse(list: &str) -> Result<Self, ConfigError> {
+    pub fn parse_broad(list: &str) -> Result<Self, ConfigError> {
         let mut nets = Vec::new();
         let mut everyone = None;
         for (i, entry) in list.split(',').enumerate() {

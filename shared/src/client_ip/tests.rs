@@ -18,8 +18,13 @@ fn trust(list: &str) -> TrustedProxies {
     TrustedProxies::parse(list).expect("valid list")
 }
 
+/// Trusts `list` with the opt-out for broad ranges.
+fn trust_broad(list: &str) -> TrustedProxies {
+    TrustedProxies::parse_broad(list).expect("valid list")
+}
+
 /// Every IPv4 unicast address (all but 224.0.0.0/3): as wide as a trusted
-/// list can be, now that one covering every address is refused.
+/// list can be with the opt-out, since one covering every address is refused.
 const ALL_UNICAST_V4: &str = "0.0.0.0/1, 128.0.0.0/2, 192.0.0.0/3";
 
 /// Trusts `list`, whose proxies write `Forwarded`.
@@ -164,8 +169,74 @@ fn trusted_proxies_covering_everyone_are_refused() {
         );
         assert!(msg.contains(which), "{list}: {msg}");
     }
-    // Large but not everyone: still accepted.
+    // Large but not everyone: accepted with the opt-out only.
     for list in ["0.0.0.0/1", "10.0.0.0/8, 2000::/3", "::/1"] {
+        assert!(TrustedProxies::parse_broad(list).is_ok(), "{list}");
+        assert!(TrustedProxies::parse(list).is_err(), "{list}");
+    }
+    // The opt-out never trusts everyone.
+    assert!(TrustedProxies::parse_broad("0.0.0.0/1, 128.0.0.0/1").is_err());
+}
+
+#[test]
+fn trusted_proxies_broader_than_the_bound_are_refused_unless_opted_out() {
+    // All of IPv4 but 0.0.0.0/8, in ranges that halve: the first, a /1, is
+    // past the /8 bound.
+    let halves: String = (1..=8)
+        .map(|len| format!("{}.0.0.0/{len}", 256u32 >> len))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // All of IPv4 but 0.0.0.0/8, in 255 /8s: each within the bound,
+    // together far past four /8s.
+    let slash8s: String = (1..=255)
+        .map(|a| format!("{a}.0.0.0/8"))
+        .collect::<Vec<_>>()
+        .join(",");
+    for (list, says) in [
+        ("2000::/3", "entry 1 (2000::/3) is broader than a /32"),
+        (
+            "10.0.0.0/8, 11.0.0.0/7",
+            "entry 2 (10.0.0.0/7) is broader than a /8",
+        ),
+        (
+            halves.as_str(),
+            "entry 1 (128.0.0.0/1) is broader than a /8",
+        ),
+        (
+            slash8s.as_str(),
+            "the IPv4 ranges together hold more addresses than 4 /8s",
+        ),
+        (
+            "2001:db8::/32, 2001:db9::/32, 2001:dba::/32, 2001:dbb::/32, 2001:dbc::/32",
+            "the IPv6 ranges together hold more addresses than 4 /32s",
+        ),
+        (
+            "::ffff:0.0.0.0/100",
+            "entry 1 (0.0.0.0/4) is broader than a /8",
+        ),
+    ] {
+        let msg = TrustedProxies::parse(list).expect_err(list).to_string();
+        assert!(msg.contains(VAR_TRUSTED_PROXIES), "{msg}");
+        assert!(msg.contains(says), "{list}: {msg}");
+        assert!(msg.contains(VAR_ALLOW_BROAD_TRUSTED_PROXIES), "{msg}");
+        let env = crate::env::from_pairs(&[
+            (VAR_TRUSTED_PROXIES, list),
+            (VAR_ALLOW_BROAD_TRUSTED_PROXIES, "1"),
+        ]);
+        assert!(
+            TrustedProxies::from_env(&env).is_ok(),
+            "{list} with the opt-out"
+        );
+        let env = crate::env::from_pairs(&[(VAR_TRUSTED_PROXIES, list)]);
+        assert!(TrustedProxies::from_env(&env).is_err(), "{list} without it");
+    }
+    // Within the bound: every private range, four /8s, a /32 of IPv6,
+    // overlapping ranges counted once.
+    for list in [
+        "10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/32",
+        "9.0.0.0/8, 10.0.0.0/8, 11.0.0.0/8, 30.0.0.0/8",
+        "10.0.0.0/8, 10.1.0.0/16, 10.0.0.0/9, 2001:db8::/32, 2001:db8:1::/48",
+    ] {
         assert!(TrustedProxies::parse(list).is_ok(), "{list}");
     }
 }
@@ -253,7 +324,7 @@ fn v2_event_ignores_forwarded_for_even_when_source_is_trusted() {
         "\"x-forwarded-for\": \"198.51.100.1, 203.0.113.7\"",
     );
     assert_eq!(
-        client_ip(&event(&json), &trust(ALL_UNICAST_V4)),
+        client_ip(&event(&json), &trust_broad(ALL_UNICAST_V4)),
         Some(ip("203.0.113.7"))
     );
 }
@@ -281,7 +352,7 @@ fn v1_event_gives_identity_source_ip_not_forwarded_for() {
     // 203.0.113.7. Change the header so the two cannot be confused.
     let json = V1_COGNITO.replace("203.0.113.7, 130.176.98.12", "198.51.100.66, 130.176.98.12");
     assert_eq!(
-        client_ip(&event(&json), &trust(ALL_UNICAST_V4)),
+        client_ip(&event(&json), &trust_broad(ALL_UNICAST_V4)),
         Some(ip("203.0.113.7"))
     );
 }
@@ -330,7 +401,7 @@ fn alb_event_with_forwarded_choice_walks_forwarded_left_of_albs_entry() {
 #[test]
 fn alb_event_walk_stops_at_leftmost_when_all_trusted() {
     assert_eq!(
-        client_ip(&event(ALB_CLIENT_IP), &trust(ALL_UNICAST_V4)),
+        client_ip(&event(ALB_CLIENT_IP), &trust_broad(ALL_UNICAST_V4)),
         Some(ip("198.51.100.9"))
     );
 }
@@ -344,7 +415,7 @@ fn alb_event_without_forwarded_for_is_none() {
 #[test]
 fn alb_event_with_garbage_last_entry_is_none() {
     let json = ALB_CLIENT_IP.replace("198.51.100.9, 10.0.0.5", "198.51.100.9, unknown");
-    assert_eq!(client_ip(&event(&json), &trust(ALL_UNICAST_V4)), None);
+    assert_eq!(client_ip(&event(&json), &trust_broad(ALL_UNICAST_V4)), None);
 }
 
 // ---- HTTP mode ----
@@ -354,7 +425,7 @@ fn http_mode_without_peer_is_none() {
     let req = http::Request::builder()
         .body(Body::Empty)
         .expect("request builds");
-    assert_eq!(client_ip(&req, &trust(ALL_UNICAST_V4)), None);
+    assert_eq!(client_ip(&req, &trust_broad(ALL_UNICAST_V4)), None);
 }
 
 #[test]
@@ -666,7 +737,7 @@ fn client_ip_parts_reads_headers_and_extensions_whatever_the_body() {
         client_ip_parts(
             &HeaderMap::new(),
             &Extensions::new(),
-            &trust(ALL_UNICAST_V4)
+            &trust_broad(ALL_UNICAST_V4)
         ),
         None
     );

@@ -13,6 +13,7 @@ use crate::function::{Function, Variable};
 use crate::http::{ApiError, RequestId, json_body, json_response, present};
 use crate::identity::{Caller, CallerAuth, CallerAuthMode, VAR_API_KEYS, VAR_CALLER_AUTH};
 use crate::layer::{ClientIp, IdentityLayer};
+use crate::server::log_queue::{AUDIT_TARGET, audit_slot};
 use crate::signer::SignerHandle;
 use crate::ticket::{Limits, MAX_SAFE_INTEGER, TicketOptions};
 use crate::user_id::CustomUserId;
@@ -176,6 +177,13 @@ impl Function for CreateTicket {
             refresh: integer_field(body.refresh, "refresh")?,
             expire: integer_field(body.expire, "expire")?,
         };
+        // Room for the audit line first: a ticket is never signed without
+        // one, nor made to wait for a stalled log sink.
+        let Some(_audit) = audit_slot() else {
+            return Err(ApiError::Unavailable(
+                "the audit log is not keeping up; try again shortly".into(),
+            ));
+        };
         let signer = self.signer.current();
         let ticket = signer.sign_within(&uid, options, &self.limits, crate::now_ms())?;
         let claims = ticket.claims();
@@ -185,7 +193,7 @@ impl Function for CreateTicket {
         };
         let request_id = req.extensions().get::<RequestId>().map_or("", |id| &id.0);
         tracing::info!(
-            target: "customauth::audit",
+            target: AUDIT_TARGET,
             event = "ticket_issued",
             request_id,
             custom_user_id = %uid,

@@ -13,7 +13,9 @@ pub use create_ticket::{CreateTicket, VAR_API_KEYS_SECRET_ID};
 pub use get_client_ip::GetClientIp;
 pub use get_user_info::GetUserInfo;
 
-use crate::client_ip::{VAR_FORWARDED_HEADER, VAR_TRUSTED_PROXIES};
+use crate::client_ip::{
+    VAR_ALLOW_BROAD_TRUSTED_PROXIES, VAR_FORWARDED_HEADER, VAR_TRUSTED_PROXIES,
+};
 use crate::cors::VAR_CORS_ALLOWED_ORIGINS;
 use crate::credentials::{
     VAR_ENV, VAR_FILE, VAR_INLINE, VAR_SECRET_ID, VAR_SPLIT_ENV_ID, VAR_SPLIT_KEY,
@@ -31,7 +33,8 @@ use crate::identity::{
     VAR_JWT_JWKS_TIMEOUT_MS, VAR_JWT_JWKS_URL, VAR_JWT_OIDC_ISSUER, VAR_JWT_PUBLIC_KEY,
     VAR_JWT_SECRET, VAR_USER_ID_CLAIM,
 };
-use crate::server::http::{VAR_BODY_TIMEOUT_MS, VAR_MAX_CONNECTIONS};
+use crate::server::http::{VAR_BODY_TIMEOUT_MS, VAR_MAX_CONNECTIONS, VAR_WRITE_TIMEOUT_MS};
+use crate::server::log_queue::VAR_LOG_QUEUE_LINES;
 use crate::server::{VAR_HOST, VAR_PORT, VAR_RUNTIME_API};
 use crate::ticket::{VAR_MAX_EXPIRE_MS, VAR_MAX_REFRESH_MS};
 
@@ -175,7 +178,11 @@ const LIMITS: &[Variable] = &[
 const CLIENT_IP: &[Variable] = &[
     (
         VAR_TRUSTED_PROXIES,
-        "CIDRs whose forwarding header is believed (never everyone)",
+        "CIDRs whose forwarding header is believed (at most /8 or /32 each; never everyone); cloudbase-context: the gateway's",
+    ),
+    (
+        VAR_ALLOW_BROAD_TRUSTED_PROXIES,
+        "1 to trust ranges broader than a /8 (IPv4) or /32 (IPv6), or more than four of them",
     ),
     (
         VAR_FORWARDED_HEADER,
@@ -194,6 +201,14 @@ const SERVER: &[Variable] = &[
     (
         VAR_MAX_CONNECTIONS,
         "HTTP mode: connections served at once (default 8192)",
+    ),
+    (
+        VAR_WRITE_TIMEOUT_MS,
+        "HTTP mode: time a client has to read an answer, then the connection closes (default 5000)",
+    ),
+    (
+        VAR_LOG_QUEUE_LINES,
+        "HTTP mode: log lines queued for a slow sink (default 128000); when full createTicket answers 503",
     ),
     (
         VAR_RUNTIME_API,

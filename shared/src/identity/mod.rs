@@ -304,9 +304,7 @@ impl CallerAuth {
                         .into(),
                 });
             }
-            CallerAuthMode::CloudBaseContext => {
-                Verifier::Context(ContextReader::new(CloudBaseSettings::env_id(env)?))
-            }
+            CallerAuthMode::CloudBaseContext => Verifier::Context(ContextReader::from_env(env)?),
             CallerAuthMode::None => Verifier::None,
         };
         Ok(Self {
@@ -362,7 +360,7 @@ impl CallerAuth {
             Verifier::CloudBase(_) => Err(AuthError::Unavailable(
                 "cloudbase mode checks callers over the network: use CallerAuth::verify",
             )),
-            Verifier::Context(reader) => reader.read(headers),
+            Verifier::Context(reader) => reader.read(headers, extensions),
             Verifier::None => Ok(Caller::Anonymous),
         }
     }
@@ -393,7 +391,7 @@ impl CallerAuth {
     ) -> Result<Caller, AuthError> {
         match &self.verifier {
             #[cfg(feature = "cloudbase")]
-            Verifier::CloudBase(cloudbase) => cloudbase.verify(headers).await,
+            Verifier::CloudBase(cloudbase) => cloudbase.verify(headers, extensions).await,
             Verifier::Jwt(jwt) if jwt.fetches_keys() => {
                 let token = bearer(headers)?;
                 jwt.verify_fetching(token, &self.user_id_claim)

@@ -1,12 +1,19 @@
 //! HTTP mode: a plain HTTP/1.1 server (hyper) whose cost per connection and
 //! in total is bounded: a deadline for the request head (and for an idle
 //! keep-alive connection), a deadline for the whole body (in the function's
-//! service, [`read_body`](crate::http::read_body)), a cap on concurrent
-//! connections below the file-descriptor limit, and a graceful shutdown.
+//! service, [`read_body`](crate::http::read_body)), a deadline for writing an
+//! answer (a client that does not read its answers loses the connection), a
+//! cap on concurrent connections below the file-descriptor limit, and a
+//! graceful shutdown. Pipelined requests are answered one at a time, and no
+//! more of them than fit in one read buffer ([`READ_BUFFER_BYTES`]) are read
+//! ahead: the rest wait in the client's socket.
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use http_body_util::Full;
@@ -14,8 +21,10 @@ use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use lambda_http::http::Request;
 use lambda_http::{Body, Response};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio::time::Sleep;
 use tower::Service;
 use tower::ServiceExt as _;
 
@@ -28,6 +37,10 @@ use crate::server::SHUTDOWN_GRACE;
 pub const VAR_BODY_TIMEOUT_MS: &str = "CUSTOMAUTH_BODY_TIMEOUT_MS";
 /// How many connections are served at once; more wait to be accepted.
 pub const VAR_MAX_CONNECTIONS: &str = "CUSTOMAUTH_MAX_CONNECTIONS";
+/// How long an answer may wait for the client to read it, in ms.
+pub const VAR_WRITE_TIMEOUT_MS: &str = "CUSTOMAUTH_WRITE_TIMEOUT_MS";
+/// The default deadline for writing an answer.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a client may take to send the request head, and how long an idle
 /// keep-alive connection is kept.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -51,17 +64,23 @@ pub struct HttpLimits {
     /// Connections served at once. Defaults to 8192, or the process's
     /// file-descriptor limit less 64 when that is lower.
     pub max_connections: usize,
+    /// How long a write of an answer may wait for the client to read
+    /// (the socket to take bytes); past it the connection is closed. Defaults
+    /// to 5 seconds.
+    pub write_timeout: Duration,
 }
 
 impl HttpLimits {
-    /// Reads `CUSTOMAUTH_BODY_TIMEOUT_MS` and `CUSTOMAUTH_MAX_CONNECTIONS`.
+    /// Reads `CUSTOMAUTH_BODY_TIMEOUT_MS`, `CUSTOMAUTH_MAX_CONNECTIONS`,
+    /// `CUSTOMAUTH_WRITE_TIMEOUT_MS` and `CUSTOMAUTH_LOG_QUEUE_LINES`.
     /// First raises the soft file-descriptor limit to the hard one (as Go's
     /// runtime does), so that the cap, not the kernel, decides.
     ///
     /// # Errors
     /// [`ConfigError::Invalid`] naming the variable for a value that is not a
-    /// whole number in range (body timeout 100 ms to 60 s; connections 1 to
-    /// the file-descriptor limit less 64).
+    /// whole number in range (body and write timeouts 100 ms to 60 s;
+    /// connections 1 to the file-descriptor limit less 64; log queue lines
+    /// as [`log_queue_lines`](crate::server::log_queue::log_queue_lines)).
     pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let fds = raise_fd_limit();
         let ceiling = fds.saturating_sub(RESERVED_FDS).max(1);
@@ -92,9 +111,24 @@ impl HttpLimits {
                     ),
                 })?,
         };
+        let write_timeout = match var(env, VAR_WRITE_TIMEOUT_MS) {
+            None => DEFAULT_WRITE_TIMEOUT,
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|ms| (100..=60_000).contains(ms))
+                .map(Duration::from_millis)
+                .ok_or(ConfigError::Invalid {
+                    var: VAR_WRITE_TIMEOUT_MS,
+                    reason: "must be whole milliseconds from 100 to 60000".into(),
+                })?,
+        };
+        crate::server::log_queue::log_queue_lines(env)?;
         Ok(Self {
             body_timeout,
             max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
+            write_timeout,
         })
     }
 }
@@ -150,7 +184,13 @@ where
         .max_buf_size(READ_BUFFER_BYTES);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, max_connections = limits.max_connections, body_timeout_ms = limits.body_timeout.as_millis(), "listening");
+        tracing::info!(
+            %addr,
+            max_connections = limits.max_connections,
+            body_timeout_ms = limits.body_timeout.as_millis(),
+            write_timeout_ms = limits.write_timeout.as_millis(),
+            "listening"
+        );
     }
     let mut at_capacity = false;
     tokio::pin!(shutdown);
@@ -192,6 +232,7 @@ where
                 Ok::<_, Infallible>(full_body(response))
             }
         });
+        let stream = WriteDeadline::new(stream, limits.write_timeout);
         let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), per_connection));
         tokio::spawn(async move {
             if let Err(e) = conn.await {
@@ -209,6 +250,92 @@ where
         tracing::warn!("in-flight requests did not finish within the grace period");
     }
     Ok(())
+}
+
+/// A connection whose writes fail (and so end the connection) once one has
+/// waited [`HttpLimits::write_timeout`] for the socket to take bytes: the
+/// client is not reading its answers. The clock starts when a write or flush
+/// cannot go on, and stops when one does.
+struct WriteDeadline<T> {
+    inner: T,
+    timeout: Duration,
+    stalled: Option<Pin<Box<Sleep>>>,
+}
+
+impl<T> WriteDeadline<T> {
+    fn new(inner: T, timeout: Duration) -> Self {
+        Self {
+            inner,
+            timeout,
+            stalled: None,
+        }
+    }
+
+    /// `poll` of the inner write, with the deadline.
+    fn deadline<R>(
+        &mut self,
+        cx: &mut Context<'_>,
+        poll: impl FnOnce(Pin<&mut T>, &mut Context<'_>) -> Poll<io::Result<R>>,
+    ) -> Poll<io::Result<R>>
+    where
+        T: Unpin,
+    {
+        if let Poll::Ready(done) = poll(Pin::new(&mut self.inner), cx) {
+            self.stalled = None;
+            return Poll::Ready(done);
+        }
+        let timeout = self.timeout;
+        let stalled = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        ready!(stalled.as_mut().poll(cx));
+        Poll::Ready(Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "the client did not read its answer in time",
+        )))
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for WriteDeadline<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for WriteDeadline<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.get_mut()
+            .deadline(cx, |inner, cx| inner.poll_write(cx, buf))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.get_mut()
+            .deadline(cx, |inner, cx| inner.poll_write_vectored(cx, bufs))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().deadline(cx, AsyncWrite::poll_flush)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().deadline(cx, AsyncWrite::poll_shutdown)
+    }
 }
 
 /// A lambda_http response as hyper sends it.
@@ -231,6 +358,7 @@ mod tests {
     fn defaults_are_five_seconds_and_a_cap_below_the_fd_limit() {
         let limits = HttpLimits::from_env(&env(&[])).expect("defaults");
         assert_eq!(limits.body_timeout, Duration::from_secs(5));
+        assert_eq!(limits.write_timeout, Duration::from_secs(5));
         let fds = rustix::process::getrlimit(rustix::process::Resource::Nofile)
             .current
             .unwrap_or(u64::MAX);
@@ -248,6 +376,9 @@ mod tests {
             (VAR_MAX_CONNECTIONS, "0"),
             (VAR_MAX_CONNECTIONS, "-1"),
             (VAR_MAX_CONNECTIONS, "99999999999999"),
+            (VAR_WRITE_TIMEOUT_MS, "99"),
+            (VAR_WRITE_TIMEOUT_MS, "never"),
+            ("CUSTOMAUTH_LOG_QUEUE_LINES", "10"),
         ] {
             let e = HttpLimits::from_env(&env(&[(name, value)]))
                 .expect_err(value)

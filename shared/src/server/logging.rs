@@ -3,7 +3,7 @@
 //! Lambda events (which carry credentials) out of every log.
 
 use crate::env::var;
-use crate::server::VAR_RUNTIME_API;
+use crate::server::{VAR_RUNTIME_API, log_queue};
 
 /// Keeps the background log writer of HTTP mode running; hold it for the
 /// life of the process. Dropping it writes out the lines still queued (the
@@ -29,9 +29,11 @@ impl Drop for LogGuard {
 /// On Lambda each line is written as it is logged: the sandbox is frozen
 /// between invocations, so a line left in a queue could surface an invocation
 /// late or be lost with the sandbox. In HTTP mode a background thread does the
-/// writing, so a slow or stalled log sink (a full pipe, a paused collector)
-/// never stalls request handling. The queue is lossless: past 128 000 queued
-/// lines logging waits for the writer instead of dropping audit lines.
+/// writing, through a queue of `CUSTOMAUTH_LOG_QUEUE_LINES` lines (default
+/// 128,000), so a slow or stalled log sink (a full pipe, a paused collector)
+/// never stalls request handling: when the queue is full, createTicket answers
+/// 503 instead of signing (audit lines are never dropped), and other lines
+/// are dropped and counted ([`log_queue`](crate::server::log_queue)).
 pub fn init_tracing(env: &impl Fn(&str) -> Option<String>) -> LogGuard {
     use tracing_subscriber::EnvFilter;
     use tracing_subscriber::fmt::writer::BoxMakeWriter;
@@ -57,11 +59,20 @@ pub fn init_tracing(env: &impl Fn(&str) -> Option<String>) -> LogGuard {
         } else {
             Box::new(std::io::stderr())
         };
+        // An invalid size stops the start later (HttpLimits::from_env).
+        let lines = log_queue::log_queue_lines(env).unwrap_or(log_queue::DEFAULT_LOG_QUEUE_LINES);
         let (queued, worker) = tracing_appender::non_blocking::NonBlockingBuilder::default()
             .lossy(false)
+            .buffered_lines_limit(lines)
             .thread_name("customauth-log")
-            .finish(std::io::BufWriter::with_capacity(64 * 1024, sink));
-        (BoxMakeWriter::new(queued), Some(worker))
+            .finish(log_queue::Dequeued(std::io::BufWriter::with_capacity(
+                64 * 1024,
+                sink,
+            )));
+        (
+            BoxMakeWriter::new(log_queue::Queued::new(queued, lines)),
+            Some(worker),
+        )
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

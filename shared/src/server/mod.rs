@@ -14,6 +14,7 @@
 
 pub mod http;
 pub mod lambda;
+pub mod log_queue;
 pub mod logging;
 pub mod refusals;
 

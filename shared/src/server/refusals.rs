@@ -1,8 +1,9 @@
-//! Lines about refused requests, rate-limited so that no stranger can fill
-//! the log queue.
+//! Lines about refused and failed requests, rate-limited so that no stranger
+//! can fill the log queue.
 //!
-//! Audit lines (tickets issued) and errors are logged one by one, losslessly
-//! and in order. A refused request (any 4xx) is logged on its own line only
+//! Audit lines (tickets issued) are logged one by one, losslessly and in
+//! order. Failed requests (5xx, at ERROR) are counted as refusals are, in a
+//! counter of their own. A refused request (any 4xx) is logged on its own line only
 //! while fewer than [`MAX_LINES_PER_SECOND`] have been this second; the rest
 //! are counted by reason, and a background thread writes one summary line a
 //! second for them ("N requests refused in the last second (by reason: ...);
@@ -21,12 +22,23 @@ pub const MAX_LINES_PER_SECOND: u32 = 20;
 
 /// The process's refusal counter.
 static REFUSALS: RefusalLog = RefusalLog::new();
+/// The process's counter of requests that failed (5xx): a client can make
+/// those too (CloudBase unreachable answers every caller 503).
+static FAILURES: RefusalLog = RefusalLog::new();
 
 /// Logs a refused request: on its own line while under the rate, else
 /// counted for the summary.
 pub fn refused(request_id: &str, status: u16, code: &'static str, message: &dyn fmt::Display) {
     if REFUSALS.record(code, second()) {
         tracing::warn!(request_id, status, code, message = %message, "request refused");
+    }
+}
+
+/// Logs a request that failed (a 5xx) at ERROR: on its own line while under
+/// the rate, else counted for the summary, as [`refused`] does.
+pub fn failed(request_id: &str, status: u16, code: &'static str) {
+    if FAILURES.record(code, second()) {
+        tracing::error!(request_id, status, code, "request failed");
     }
 }
 
@@ -48,9 +60,14 @@ pub(crate) fn start_summaries() {
 /// Writes the summary of the seconds that have ended, if any refusal in them
 /// was not logged on its own line.
 pub(crate) fn flush() {
-    if let Some(summary) = REFUSALS.flush(second()) {
+    let now = second();
+    if let Some(summary) = REFUSALS.flush(now) {
         summary.log();
     }
+    if let Some(summary) = FAILURES.flush(now) {
+        summary.log_failures();
+    }
+    crate::server::log_queue::report_dropped();
 }
 
 /// Writes the summary of everything not yet summarised, the current second
@@ -58,6 +75,9 @@ pub(crate) fn flush() {
 pub(crate) fn flush_all() {
     if let Some(summary) = REFUSALS.flush(u64::MAX) {
         summary.log();
+    }
+    if let Some(summary) = FAILURES.flush(u64::MAX) {
+        summary.log_failures();
     }
 }
 
@@ -93,13 +113,28 @@ pub struct Summary {
 }
 
 impl Summary {
-    fn log(&self) {
-        let by_reason = self
-            .by_reason
+    fn by_reason(&self) -> String {
+        self.by_reason
             .iter()
             .map(|(code, n)| format!("{code} {n}"))
             .collect::<Vec<_>>()
-            .join(", ");
+            .join(", ")
+    }
+
+    fn log_failures(&self) {
+        let by_reason = self.by_reason();
+        tracing::error!(
+            failed = self.refused,
+            not_logged = self.unlogged,
+            by_reason = %by_reason,
+            "{} requests failed in the last second (by reason: {by_reason}); {} not logged one by one",
+            self.refused,
+            self.unlogged
+        );
+    }
+
+    fn log(&self) {
+        let by_reason = self.by_reason();
         tracing::warn!(
             refused = self.refused,
             not_logged = self.unlogged,

@@ -125,7 +125,7 @@ fn caller(uid: &str, custom: Option<&str>, anonymous: bool) -> Result<Caller, Au
 }
 
 fn unexpected(status: u16) -> AuthError {
-    tracing::warn!(
+    tracing::debug!(
         status,
         "CloudBase answered the identity lookup unexpectedly"
     );

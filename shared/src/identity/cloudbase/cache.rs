@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use aws_lc_rs::digest;
 use lru::LruCache;
 
-use super::super::caller::Caller;
+use super::super::caller::{AuthError, Caller};
 
 /// The SHA-256 of the credential form and the token: the token itself is
 /// never kept.
@@ -75,5 +75,41 @@ impl Cache {
         self.entries
             .as_ref()
             .map_or(0, |e| e.lock().unwrap_or_else(|e| e.into_inner()).len())
+    }
+}
+
+/// Tokens CloudBase refused, with the refusal, for a short while: bounded,
+/// least recently used first out.
+pub(super) struct Refusals {
+    entries: Mutex<LruCache<Key, (AuthError, Instant)>>,
+    ttl: Duration,
+}
+
+impl Refusals {
+    pub(super) fn new(capacity: usize, ttl: Duration) -> Self {
+        let capacity = NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN);
+        Self {
+            entries: Mutex::new(LruCache::new(capacity)),
+            ttl,
+        }
+    }
+
+    /// The refusal under `key` if it has not ended at `now`.
+    pub(super) fn get(&self, key: &Key, now: Instant) -> Option<AuthError> {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        match entries.get(key) {
+            Some((refused, until)) if *until > now => Some(refused.clone()),
+            Some(_) => {
+                entries.pop(key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Keeps `refused` under `key` from `now` for the lifetime.
+    pub(super) fn put(&self, key: Key, refused: AuthError, now: Instant) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.put(key, (refused, now + self.ttl));
     }
 }

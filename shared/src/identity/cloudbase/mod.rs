@@ -13,19 +13,26 @@
 //! - A verified identity is cached by the SHA-256 of the token for
 //!   `CUSTOMAUTH_CLOUDBASE_CACHE_SECONDS` (default 30, `0` turns the cache
 //!   off), never past the token's own `exp`, in a least-recently-used cache of
-//!   `CUSTOMAUTH_CLOUDBASE_CACHE_ENTRIES` (default 10,000). A refusal is never
-//!   cached. A token signed out elsewhere stays accepted until its cache
-//!   entry ends: that is the bound on revocation.
+//!   `CUSTOMAUTH_CLOUDBASE_CACHE_ENTRIES` (default 10,000). A token signed
+//!   out elsewhere stays accepted until its cache entry ends: that is the
+//!   bound on revocation. A token CloudBase refused is refused again without
+//!   asking for [`REFUSAL_CACHE_TTL`] (10 s; by SHA-256, at most
+//!   [`REFUSAL_CACHE_ENTRIES`]); CloudBase failing is never cached.
 //! - CloudBase that is unreachable, slow (beyond
 //!   `CUSTOMAUTH_CLOUDBASE_TIMEOUT_MS`, default 3000, waiting for a lookup slot
 //!   included), answering 5xx or answering something else than the SDK's
 //!   shapes gives [`AuthError::Unavailable`] (HTTP 503), never a 401 that
 //!   blames the caller. At most [`MAX_CONCURRENT_LOOKUPS`] lookups run at
-//!   once, so a flood of unknown tokens costs CloudBase a bounded number of
-//!   calls, and requests that carry the same token at the same time share
-//!   one lookup.
-//! - A token that is a JWT whose own `exp` has passed is refused without a
-//!   lookup (the claim is not verified, so it can only refuse, never accept).
+//!   once, and at most [`MAX_LOOKUPS_PER_CLIENT`] for one client address
+//!   (the layer's [`ClientIp`](crate::layer::ClientIp); IPv6 by /64), whose
+//!   further requests get 503 at once: a flood of junk tokens from one
+//!   address costs CloudBase a bounded number of calls and leaves the other
+//!   slots to everyone else. Requests that carry the same token at the same
+//!   time share one lookup.
+//! - Refused without a lookup: a token shorter than [`MIN_TOKEN_CHARS`], and
+//!   a token that is a JWT whose own `exp` has passed or whose `project_id`
+//!   names another environment (the claims are not verified, so they can
+//!   only refuse, never accept).
 
 // The lookup needs the `cloudbase` feature (an HTTPS client); without it
 // only the settings are here, so that the mode can be refused by name.
@@ -52,7 +59,8 @@ pub const VAR_CLOUDBASE_ENV: &str = "CUSTOMAUTH_CLOUDBASE_ENV";
 /// The environment's region. Defaults to `ap-shanghai`.
 pub const VAR_CLOUDBASE_REGION: &str = "CUSTOMAUTH_CLOUDBASE_REGION";
 /// An origin that replaces `https://ENV.REGION.tcb-api.tencentcloudapi.com`,
-/// such as `http://127.0.0.1:9100` (the emulator).
+/// such as `http://127.0.0.1:9100` (the emulator): `https://`, or `http://`
+/// to a loopback address; never a user name, password or fragment.
 pub const VAR_CLOUDBASE_ENDPOINT: &str = "CUSTOMAUTH_CLOUDBASE_ENDPOINT";
 /// How long one identity check may take, in milliseconds (default 3000).
 pub const VAR_CLOUDBASE_TIMEOUT_MS: &str = "CUSTOMAUTH_CLOUDBASE_TIMEOUT_MS";
@@ -77,6 +85,16 @@ pub const DEFAULT_CLOUDBASE_CACHE_ENTRIES: usize = 10_000;
 pub const MAX_CLOUDBASE_CACHE_ENTRIES: usize = 1_000_000;
 /// Identity lookups in flight at once, per process.
 pub const MAX_CONCURRENT_LOOKUPS: usize = 64;
+/// Identity lookups one client address (an IPv6 /64) runs at once; its
+/// requests past that get 503 at once, so that one address never holds
+/// every slot.
+pub const MAX_LOOKUPS_PER_CLIENT: usize = 8;
+/// Shortest access token sent to CloudBase; shorter ones are refused.
+pub const MIN_TOKEN_CHARS: usize = 16;
+/// How long a token CloudBase refused is refused without asking again.
+pub const REFUSAL_CACHE_TTL: Duration = Duration::from_secs(10);
+/// How many refused tokens are remembered (least recently used out first).
+pub const REFUSAL_CACHE_ENTRIES: usize = 10_000;
 
 /// The settings of the two CloudBase modes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,6 +191,15 @@ fn origin(endpoint: &str) -> Result<String, ConfigError> {
         var: VAR_CLOUDBASE_ENDPOINT,
         reason: reason.into(),
     };
+    // Checked on the text before any parser reads it: with `#` or `@` in
+    // it, the host a reader sees and the one a URL parser calls can differ
+    // (`http://evil.example#@127.0.0.1`).
+    if endpoint.contains('@') {
+        return Err(invalid("the origin must not carry a user name or password"));
+    }
+    if endpoint.contains('#') {
+        return Err(invalid("the origin must not carry a fragment (#)"));
+    }
     let uri: lambda_http::http::Uri = endpoint
         .parse()
         .map_err(|_| invalid("not a URL; an origin such as http://127.0.0.1:9100"))?;
@@ -183,8 +210,11 @@ fn origin(endpoint: &str) -> Result<String, ConfigError> {
     let authority = uri
         .authority()
         .ok_or_else(|| invalid("the origin has no host"))?;
-    if authority.as_str().contains('@') {
-        return Err(invalid("the origin must not carry a user name or password"));
+    if scheme == "http" && !is_loopback(authority.host()) {
+        return Err(invalid(
+            "plain http:// would send access tokens in clear text: use https://, or http:// \
+             to a loopback address only (127.0.0.1, [::1], localhost: the emulator)",
+        ));
     }
     let path = uri.path();
     if !(path.is_empty() || path == "/") || uri.query().is_some() {
@@ -193,6 +223,15 @@ fn origin(endpoint: &str) -> Result<String, ConfigError> {
         ));
     }
     Ok(format!("{scheme}://{authority}"))
+}
+
+/// Whether `host` (as a URI spells it: IPv6 in brackets) is this machine.
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical().is_loopback())
 }
 
 /// The variable `name` as a number in `min..=max`, or `default` when unset.
@@ -215,25 +254,58 @@ fn number(
     }
 }
 
-/// The `exp` claim (seconds) of a token that is a JWT, unverified: good
-/// only for refusing early and for shortening a cache entry.
+/// What a token that is a JWT says of itself, unverified: good only for
+/// refusing early (expired, another environment) and for shortening a cache
+/// entry, never for accepting.
 #[cfg(feature = "cloudbase")]
-pub(super) fn unverified_exp(token: &str) -> Option<u64> {
-    use base64::Engine as _;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct UnverifiedClaims {
+    /// `exp`, in seconds.
+    pub exp: Option<u64>,
+    /// `project_id`: the environment, in CloudBase's access tokens.
+    pub project_id: Option<String>,
+}
 
-    let mut parts = token.split('.');
-    let (_, payload, _, None) = (parts.next()?, parts.next()?, parts.next()?, parts.next()) else {
-        return None;
-    };
-    if payload.len() > 8 * 1024 {
-        return None;
+#[cfg(feature = "cloudbase")]
+impl UnverifiedClaims {
+    /// The claims of `token` when it is a JWT with a JSON object payload;
+    /// none otherwise.
+    pub(super) fn of(token: &str) -> Self {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+        #[derive(serde::Deserialize)]
+        struct Claims {
+            exp: Option<serde_json::Value>,
+            project_id: Option<serde_json::Value>,
+        }
+        let mut parts = token.split('.');
+        let (Some(_), Some(payload), Some(_), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Self::default();
+        };
+        if payload.len() > 8 * 1024 {
+            return Self::default();
+        }
+        let Some(claims) = URL_SAFE_NO_PAD
+            .decode(payload)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Claims>(&bytes).ok())
+        else {
+            return Self::default();
+        };
+        Self {
+            exp: claims.exp.and_then(|e| e.as_u64()),
+            project_id: claims
+                .project_id
+                .and_then(|p| p.as_str().map(str::to_owned)),
+        }
     }
-    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
-    #[derive(serde::Deserialize)]
-    struct Exp {
-        exp: Option<serde_json::Value>,
-    }
-    let claims: Exp = serde_json::from_slice(&bytes).ok()?;
-    claims.exp?.as_u64()
+}
+
+/// The `exp` claim (seconds) of a token that is a JWT, unverified.
+#[cfg(all(test, feature = "cloudbase"))]
+pub(super) fn unverified_exp(token: &str) -> Option<u64> {
+    UnverifiedClaims::of(token).exp
 }

@@ -103,6 +103,41 @@ fn bad_settings_name_their_variable() {
     }
 }
 
+#[test]
+fn endpoints_that_leak_tokens_or_hide_their_host_are_refused() {
+    for (endpoint, says) in [
+        ("http://evil.example#@127.0.0.1", "user name or password"),
+        ("http://127.0.0.1:9100#frag", "fragment"),
+        ("https://user:pw@api.example", "user name or password"),
+        ("http://192.0.2.7:9100", "clear text"),
+        ("http://tcb.example", "clear text"),
+        ("http://[2001:db8::1]:80", "clear text"),
+    ] {
+        let e = Settings::from_env(&env(&[
+            (VAR_CLOUDBASE_ENV, "e"),
+            (VAR_CLOUDBASE_ENDPOINT, endpoint),
+        ]))
+        .expect_err(endpoint)
+        .to_string();
+        assert!(e.contains(VAR_CLOUDBASE_ENDPOINT), "{endpoint}: {e}");
+        assert!(e.contains(says), "{endpoint}: {e}");
+    }
+    for endpoint in [
+        "http://127.0.0.1:9100",
+        "http://127.9.9.9",
+        "http://[::1]:9100",
+        "http://localhost:9100",
+        "https://api.example",
+    ] {
+        let s = Settings::from_env(&env(&[
+            (VAR_CLOUDBASE_ENV, "e"),
+            (VAR_CLOUDBASE_ENDPOINT, endpoint),
+        ]))
+        .expect(endpoint);
+        assert_eq!(s.origin, endpoint);
+    }
+}
+
 fn jwt_with(claims: &serde_json::Value) -> String {
     format!(
         "eyJhbGciOiJSUzI1NiJ9.{}.c2ln",
@@ -361,12 +396,18 @@ async fn lookups_whose_requests_went_away_leave_nothing_behind() {
     ]))
     .expect("settings");
     let cloudbase = Arc::new(CloudBase::new(settings).expect("client"));
-    let requests: Vec<_> = (0..50)
+    let requests: Vec<_> = (0..50u8)
         .map(|i| {
             let cloudbase = Arc::clone(&cloudbase);
             tokio::spawn(async move {
-                let h = headers(&[("authorization", &format!("Bearer token-{i}"))]);
-                cloudbase.verify(&h).await
+                let h = headers(&[(
+                    "authorization",
+                    &format!("Bearer token-{i}-0123456789abcdef"),
+                )]);
+                // Each from its own address, so none is over its share.
+                let mut extensions = lambda_http::http::Extensions::new();
+                extensions.insert(crate::layer::ClientIp(Some([10, 0, 0, i].into())));
+                cloudbase.verify(&h, &extensions).await
             })
         })
         .collect();

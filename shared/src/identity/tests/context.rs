@@ -16,12 +16,23 @@ pub(super) fn context_header(context: &Value) -> String {
     STANDARD.encode(gz.finish().expect("gzip"))
 }
 
+/// The gateway's range in these tests; requests come from 10.0.0.7.
+const GATEWAY: &str = "10.0.0.0/8";
+
 fn context_auth() -> CallerAuth {
     CallerAuth::from_env(&env(&[
         ("CUSTOMAUTH_CALLER_AUTH", "cloudbase-context"),
         ("CUSTOMAUTH_CLOUDBASE_ENV", "prod-1a2b"),
+        ("CUSTOMAUTH_TRUSTED_PROXIES", GATEWAY),
     ]))
     .expect("configured")
+}
+
+/// Extensions of an HTTP-mode request from `peer`.
+fn from_peer(peer: &str) -> http::Extensions {
+    let mut extensions = http::Extensions::new();
+    extensions.insert(crate::client_ip::PeerAddr(peer.parse().expect("addr")));
+    extensions
 }
 
 fn with_context(value: &str) -> http::HeaderMap {
@@ -33,8 +44,9 @@ fn with_context(value: &str) -> http::HeaderMap {
     headers
 }
 
+/// The caller of a request with `headers` from the gateway (10.0.0.7).
 fn check(auth: &CallerAuth, headers: &http::HeaderMap) -> Result<Caller, AuthError> {
-    auth.authenticate_parts(headers, &http::Extensions::new())
+    auth.authenticate_parts(headers, &from_peer("10.0.0.7:40000"))
 }
 
 fn end_user() -> Value {
@@ -105,6 +117,109 @@ fn other_envs_administrators_and_unauthenticated_contexts_are_refused() {
         check(&auth, &http::HeaderMap::new()),
         Err(AuthError::Missing)
     );
+}
+
+#[test]
+fn a_context_not_from_the_gateway_is_refused() {
+    let auth = context_auth();
+    let header = with_context(&context_header(&end_user()));
+    assert!(matches!(check(&auth, &header), Ok(Caller::CloudBase(_))));
+    for peer in ["127.0.0.1:5000", "192.0.2.9:5000", "[2001:db8::1]:5000"] {
+        assert_eq!(
+            auth.authenticate_parts(&header, &from_peer(peer)),
+            Err(AuthError::Invalid(
+                "X-Cloudbase-Context is believed only from the CloudBase gateway"
+            )),
+            "{peer}"
+        );
+    }
+    // No peer at all, or a Lambda event (a function URL's, whatever its
+    // source address): nothing says the gateway sent it.
+    assert!(matches!(
+        auth.authenticate_parts(&header, &http::Extensions::new()),
+        Err(AuthError::Invalid(_))
+    ));
+    let event = lambda_http::request::from_str(
+        customauth_testkit::fixtures::events::FUNCTION_URL_CREATE_TICKET,
+    )
+    .expect("event");
+    let mut extensions = event.extensions().clone();
+    extensions.insert(crate::client_ip::PeerAddr(
+        "10.0.0.7:1".parse().expect("addr"),
+    ));
+    assert!(matches!(
+        auth.authenticate_parts(&header, &extensions),
+        Err(AuthError::Invalid(_))
+    ));
+}
+
+#[test]
+fn only_an_end_user_with_a_user_id_or_open_id_is_a_caller() {
+    let auth = context_auth();
+    let wechat = json!({"appId": "wx123", "openId": "o-abc"});
+    let refused = |context: &Value| check(&auth, &with_context(&context_header(context)));
+    let with = |user_type: Option<&str>, user_id: bool, open_id: bool| {
+        let mut context = end_user();
+        let object = context.as_object_mut().expect("object");
+        match user_type {
+            Some(t) => object.insert("userType".into(), t.into()),
+            None => object.remove("userType"),
+        };
+        if !user_id {
+            object.remove("userId");
+        }
+        if open_id {
+            object.insert("wechatContext".into(), wechat.clone());
+        }
+        context
+    };
+    // An unauthenticated context with a WeChat openId is still nobody.
+    assert_eq!(
+        refused(&with(Some("NONE"), false, true)),
+        Err(AuthError::Missing)
+    );
+    assert_eq!(
+        refused(&with(Some("NONE"), true, true)),
+        Err(AuthError::Missing)
+    );
+    assert_eq!(refused(&with(None, false, true)), Err(AuthError::Missing));
+    assert_eq!(
+        refused(&with(Some("C_SIDE_USER"), false, false)),
+        Err(AuthError::Missing)
+    );
+    assert!(matches!(
+        refused(&with(Some("B_SIDE_USER"), true, true)),
+        Err(AuthError::Invalid(_))
+    ));
+    assert!(matches!(
+        refused(&with(Some("SERVICE"), true, true)),
+        Err(AuthError::Invalid(_))
+    ));
+    let Ok(Caller::CloudBase(info)) = refused(&with(Some("C_SIDE_USER"), false, true)) else {
+        panic!("an end user's WeChat context is accepted");
+    };
+    assert_eq!((info.open_id.as_str(), info.uid.as_str()), ("o-abc", ""));
+}
+
+#[test]
+fn the_mode_needs_the_gateways_range_and_refuses_lambda() {
+    let e = CallerAuth::from_env(&env(&[
+        ("CUSTOMAUTH_CALLER_AUTH", "cloudbase-context"),
+        ("CUSTOMAUTH_CLOUDBASE_ENV", "prod-1a2b"),
+    ]))
+    .expect_err("refused")
+    .to_string();
+    assert!(e.contains("CUSTOMAUTH_TRUSTED_PROXIES"), "{e}");
+    assert!(e.contains("get-client-ip"), "{e}");
+    let e = CallerAuth::from_env(&env(&[
+        ("CUSTOMAUTH_CALLER_AUTH", "cloudbase-context"),
+        ("CUSTOMAUTH_CLOUDBASE_ENV", "prod-1a2b"),
+        ("CUSTOMAUTH_TRUSTED_PROXIES", GATEWAY),
+        ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
+    ]))
+    .expect_err("refused")
+    .to_string();
+    assert!(e.contains("Lambda"), "{e}");
 }
 
 #[test]
