@@ -178,7 +178,11 @@ fn discovery_verification_and_rotation_against_node_oidc_provider() {
     assert_eq!(r.json()["customUserId"], CLIENT_ID);
 
     // The provider rotates: it now signs with oidc-key-2 and no longer
-    // publishes oidc-key-1. The first request with a new token is accepted.
+    // publishes oidc-key-1. The first request with a new token is accepted,
+    // once the min-refresh interval (1 s here) has passed since the last
+    // fetch: an unknown kid refetches at most that often. On a fast machine
+    // the recovery fetch above can be under a second old by now.
+    std::thread::sleep(Duration::from_millis(1100));
     drop(provider);
     let provider = Provider::start(port, &keys, "oidc-key-2");
     let new_token = provider.token();
