@@ -18,7 +18,7 @@ def test_every_make_target_in_the_readme_exists():
         for line in block.splitlines():
             command = line.split("#")[0]
             targets |= set(re.findall(r"(?<![\w/.-])make ([a-z][a-z-]*)", command))
-    assert {"run", "test", "deps", "deploy", "build", "watch", "invoke"} <= targets, targets
+    assert {"run", "test", "lambda-tools", "deploy", "build", "watch", "invoke"} <= targets, targets
     for target in sorted(targets):
         done = subprocess.run(["make", "-n", "-s", target], cwd=ROOT, capture_output=True, text=True,
                               env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"})
