@@ -48,7 +48,7 @@ mod tests;
 use std::time::Duration;
 
 use crate::config::ConfigError;
-use crate::env::var;
+use crate::env::{number, var};
 
 #[cfg(feature = "cloudbase")]
 pub(super) use self::client::CloudBase;
@@ -232,26 +232,6 @@ fn is_loopback(host: &str) -> bool {
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.to_canonical().is_loopback())
-}
-
-/// The variable `name` as a number in `min..=max`, or `default` when unset.
-fn number(
-    env: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-    default: u64,
-    min: u64,
-    max: u64,
-) -> Result<u64, ConfigError> {
-    let Some(raw) = var(env, name) else {
-        return Ok(default);
-    };
-    match raw.trim().parse::<u64>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(ConfigError::Invalid {
-            var: name,
-            reason: format!("a whole number from {min} to {max}"),
-        }),
-    }
 }
 
 /// What a token that is a JWT says of itself, unverified: good only for

@@ -39,6 +39,7 @@ use tokio::task::AbortHandle;
 use super::JwtKey;
 use super::keys::remote_jwks_keys;
 use crate::config::ConfigError;
+use crate::env::number;
 
 /// Largest discovery document or JWKS read.
 pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
@@ -128,26 +129,6 @@ impl FetchSettings {
             stale: Duration::from_secs(stale),
             timeout: Duration::from_millis(timeout),
         })
-    }
-}
-
-/// The variable `name` as a number in `min..=max`, or `default` when unset.
-fn number(
-    env: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-    default: u64,
-    min: u64,
-    max: u64,
-) -> Result<u64, ConfigError> {
-    let Some(raw) = crate::env::var(env, name) else {
-        return Ok(default);
-    };
-    match raw.trim().parse::<u64>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(ConfigError::Invalid {
-            var: name,
-            reason: format!("a whole number from {min} to {max}"),
-        }),
     }
 }
 
