@@ -2,6 +2,7 @@
 //! returns. Messages name the variable and never echo a secret value.
 
 use crate::credentials::CredentialsError;
+use crate::env::var;
 
 /// Why a function cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -28,4 +29,29 @@ pub enum ConfigError {
     /// The credentials cannot be loaded.
     #[error(transparent)]
     Credentials(#[from] CredentialsError),
+}
+
+/// Reads `name` through `env` as a whole number in `min..=max`; `default`
+/// when unset or blank.
+///
+/// # Errors
+/// [`ConfigError::Invalid`] naming `name` for anything else (the message
+/// gives the range, never the value).
+pub fn number(
+    env: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Result<u64, ConfigError> {
+    let Some(raw) = var(env, name) else {
+        return Ok(default);
+    };
+    match raw.trim().parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(ConfigError::Invalid {
+            var: name,
+            reason: format!("a whole number from {min} to {max}"),
+        }),
+    }
 }

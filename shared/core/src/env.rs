@@ -6,36 +6,9 @@
 //! run in parallel. Unset and empty variables are the same: deployment
 //! templates set optional variables to "".
 
-use crate::config::ConfigError;
-
 /// Reads `name` through `env`; unset and blank are both `None`.
 pub fn var(env: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
     env(name).filter(|v| !v.trim().is_empty())
-}
-
-/// Reads `name` through `env` as a whole number in `min..=max`; `default`
-/// when unset or blank.
-///
-/// # Errors
-/// [`ConfigError::Invalid`] naming `name` for anything else (the message
-/// gives the range, never the value).
-pub fn number(
-    env: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-    default: u64,
-    min: u64,
-    max: u64,
-) -> Result<u64, ConfigError> {
-    let Some(raw) = var(env, name) else {
-        return Ok(default);
-    };
-    match raw.trim().parse::<u64>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(ConfigError::Invalid {
-            var: name,
-            reason: format!("a whole number from {min} to {max}"),
-        }),
-    }
 }
 
 /// An environment made of `pairs` (for tests and examples).

@@ -48,7 +48,8 @@ mod tests;
 use std::time::Duration;
 
 use crate::config::ConfigError;
-use crate::env::{number, var};
+use crate::config::number;
+use crate::env::var;
 
 #[cfg(feature = "cloudbase")]
 pub(super) use self::client::CloudBase;

@@ -39,7 +39,7 @@ use tokio::task::AbortHandle;
 use super::JwtKey;
 use super::keys::remote_jwks_keys;
 use crate::config::ConfigError;
-use crate::env::number;
+use crate::config::number;
 
 /// Largest discovery document or JWKS read.
 pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
