@@ -16,7 +16,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export CUSTOMAUTH_TEST_PYTHON := $(PYTHON)
 
 .PHONY: run test deps venv cargo-deny fetch node-deps chromium package-tools package-tencent lint pytest audit fmt build watch invoke deploy bench load first-request clean-dev clean-venv emulator bench-emulator bench-cloudbase hostile \
-  lambda-tools needs-cargo-lambda sdk-matrix sdk-matrix-deps bench-timing
+  lambda-tools needs-cargo-lambda sdk-matrix sdk-matrix-deps bench-timing help
 
 ## run: the three functions on 127.0.0.1:9001-9003 and the sign-in emulator on 9100, with generated dev credentials
 ## and API key (PORT_CREATE, PORT_USER, PORT_IP, PORT_EMULATOR move them; RUN_PROFILE=debug builds faster)
@@ -87,6 +87,7 @@ cargo-deny:
 fetch:
 	$(CARGO) fetch --locked
 
+## lint: rustfmt, clippy (with and without the AWS SDK), import circles, cfn-lint, cargo deny (licenses, bans, sources)
 lint: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
@@ -99,6 +100,7 @@ lint: deps
 audit: cargo-deny
 	$(CARGO) deny check advisories
 
+## fmt: rustfmt every crate
 fmt:
 	$(CARGO) fmt --all
 
@@ -140,7 +142,7 @@ invoke: needs-cargo-lambda
 	@mkdir -p .dev && chmod 700 .dev
 	$(CARGO) run --release -p customauth-cli -- keygen --env dev-env --key-id dev-key --out $@
 
-## deploy: AWS SAM (sam build uses cargo-lambda; see README)
+## deploy: AWS SAM: sam build (with cargo-lambda) and sam deploy --guided (docs/deploy-aws.md)
 deploy:
 	sam build && sam deploy --guided
 
@@ -183,9 +185,14 @@ bench-emulator:
 bench-cloudbase:
 	scripts/bench-cloudbase.sh
 
+## clean-dev: remove .dev/ (make run's dev credentials, API key and emulator state)
 clean-dev:
 	rm -rf .dev
 
 ## clean-venv: remove the Python tools (make deps makes them again)
 clean-venv:
 	rm -rf $(VENV)
+
+## help: this list, by group
+help:
+	@python3 scripts/make-help.py Makefile

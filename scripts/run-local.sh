@@ -8,7 +8,9 @@
 #   emulator      http://$HOST:$PORT_EMULATOR  (default 9100; env dev-env, state in $DEV_DIR)
 # HOST defaults to 127.0.0.1. RUN_PROFILE=debug uses a debug build (faster to build, slower to
 # sign) instead of release. Other CUSTOMAUTH_* variables in the environment reach the functions
-# (e.g. CUSTOMAUTH_TRUSTED_PROXIES).
+# (e.g. CUSTOMAUTH_TRUSTED_PROXIES). CORS_ORIGINS: the pages allowed to call the three functions
+# from a browser (default: common local dev-server origins; CUSTOMAUTH_CORS_ALLOWED_ORIGINS wins).
+# Only make run sets it: a deployment allows no origin unless it names one.
 # Secrets live in $DEV_DIR (default .dev/, mode 0700, git-ignored). Ctrl-C stops all four.
 # Exit status: 0 after Ctrl-C; 2 when a port is taken or a setting is wrong (before anything is
 # built or started); 1 when a function does not start or stops by itself.
@@ -22,6 +24,11 @@ PORT_USER=${PORT_USER:-9002}
 PORT_IP=${PORT_IP:-9003}
 PORT_EMULATOR=${PORT_EMULATOR:-9100}
 RUN_PROFILE=${RUN_PROFILE:-release}
+# Vite, create-react-app/Next.js, vue-cli/webpack, Angular, VS Code Live Server, python -m http.server.
+DEV_ORIGINS=
+for port in 5173 3000 8080 4200 5500 8000; do DEV_ORIGINS+=http://localhost:$port,http://127.0.0.1:$port,; done
+CORS_ORIGINS=${CORS_ORIGINS:-${DEV_ORIGINS%,}}
+CORS_ORIGINS=${CUSTOMAUTH_CORS_ALLOWED_ORIGINS:-$CORS_ORIGINS}
 PYTHON=${PYTHON:-python3}
 
 fail() { echo "run-local.sh: $*" >&2; exit 2; }
@@ -108,11 +115,11 @@ wait_for 0
 # getUserInfo trusts the emulator's access tokens: its JWKS, its issuer, the env as audience.
 JWKS=$("$PYTHON" -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
   "$EMULATOR/.well-known/jwks.json")
-start create-ticket PORT_CREATE CUSTOMAUTH_CREDENTIALS_FILE="$DEV/credentials.json" \
+start create-ticket PORT_CREATE CUSTOMAUTH_CORS_ALLOWED_ORIGINS="$CORS_ORIGINS" CUSTOMAUTH_CREDENTIALS_FILE="$DEV/credentials.json" \
   CUSTOMAUTH_CALLER_AUTH=api-key CUSTOMAUTH_API_KEYS="$API_KEY"
-start get-user-info PORT_USER CUSTOMAUTH_CALLER_AUTH=jwt CUSTOMAUTH_JWT_JWKS="$JWKS" \
+start get-user-info PORT_USER CUSTOMAUTH_CORS_ALLOWED_ORIGINS="$CORS_ORIGINS" CUSTOMAUTH_CALLER_AUTH=jwt CUSTOMAUTH_JWT_JWKS="$JWKS" \
   CUSTOMAUTH_JWT_ISSUER="$EMULATOR" CUSTOMAUTH_JWT_AUDIENCE=dev-env CUSTOMAUTH_USER_ID_CLAIM=custom_user_id
-start get-client-ip PORT_IP
+start get-client-ip PORT_IP CUSTOMAUTH_CORS_ALLOWED_ORIGINS="$CORS_ORIGINS"
 for i in 1 2 3; do wait_for "$i"; done
 
 J='import json, sys; print(json.load(sys.stdin)[sys.argv[1]])'
@@ -131,6 +138,7 @@ env dev-env; the emulator's users and sessions: $EMULATOR/). The whole login loo
   curl -s http://$HOST:$PORT_IP/getClientIP
 
 Check a ticket: $BIN/customauth verify --credentials $DEV/credentials.json "\$TICKET"
+Browser pages may call the three functions from: ${CORS_ORIGINS//,/ } (CORS_ORIGINS changes it).
 Ctrl-C stops all four.
 MSG
 

@@ -31,3 +31,20 @@ def test_cargo_lambda_targets_without_it_name_make_lambda_tools(target, tmp_path
     assert done.returncode == 2, done.stderr
     assert "cargo-lambda is not installed: run `make lambda-tools`" in done.stderr, done.stderr
     assert "no such command" not in done.stderr, done.stderr
+
+
+def test_make_help_lists_every_documented_target_in_a_group(tmp_path):
+    """`make help` groups every target that has a `## target:` line; a target documented but in no
+    group (or a group naming an undocumented one) fails it, so the list cannot drift."""
+    done = subprocess.run(["make", "-s", "-C", str(ROOT), "help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    groups = [line[:-1] for line in done.stdout.splitlines() if line and not line.startswith(" ")]
+    assert groups == ["run it", "test it", "deploy it", "measure it (not tests)", "maintenance"], groups
+    for target in ("run", "test", "deploy", "package-tencent", "bench", "clean-venv"):
+        assert f"\n  {target} " in done.stdout, target
+
+    makefile = (ROOT / "Makefile").read_text() + "\n## brand-new: a target nobody grouped\nbrand-new:\n\ttrue\n"
+    (tmp_path / "Makefile").write_text(makefile)
+    done = subprocess.run(["python3", str(ROOT / "scripts" / "make-help.py"), str(tmp_path / "Makefile")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "`make brand-new` is documented but in no group" in done.stderr, done

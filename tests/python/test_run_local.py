@@ -74,6 +74,29 @@ def children(pid: int) -> list[int]:
     return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
+DEV_SERVER_PORTS = (5173, 3000, 8080, 4200, 5500, 8000)  # scripts/run-local.sh's default CORS_ORIGINS
+
+
+def free_dev_port() -> int:
+    for port in DEV_SERVER_PORTS:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) != 0:
+                return port
+    pytest.fail(f"every dev-server port of make run's CORS_ORIGINS is taken: {DEV_SERVER_PORTS}")
+
+
+def run_snippet(snippet: str, call: str, arg: str, origins: list[str], user_port: str) -> dict:
+    """Runs a docs/snippets file in chromium pages on the given origins (tests/browser/snippet.mjs)."""
+    done = subprocess.run(
+        ["node", str(ROOT / "tests" / "browser" / "snippet.mjs")],
+        env={**os.environ, "SNIPPET": str(ROOT / "docs" / "snippets" / snippet), "CALL": call, "ARG": arg,
+             "PAGE_ORIGINS": ",".join(origins), "USER_PORT": user_port},
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def test_runs_answers_and_stops_on_term(tmp_path):
     env = script_env(tmp_path, RUN_PROFILE="debug")
     proc, out = start_script(env, tmp_path)
@@ -103,6 +126,19 @@ def test_runs_answers_and_stops_on_term(tmp_path):
         assert done.returncode == 0, done
         user, _ = json.JSONDecoder().raw_decode(done.stdout)  # getClientIP's answer follows it
         assert user["customUserId"] == "dev_user_1" and user["uid"] and not user["isAnonymous"], done.stdout
+
+        # A page on a local dev server calls getUserInfo with the README's browser snippet
+        # (docs/snippets/who-am-i.js) in chromium: make run's default CORS origins let it; a page
+        # on an origin not in the list is refused by the browser.
+        done = subprocess.run(["bash", "-euo", "pipefail", "-c", loop + '\necho "ACCESS=$ACCESS"'],
+                              capture_output=True, text=True, timeout=60, env=env)
+        access = done.stdout.rsplit("ACCESS=", 1)[1].strip()
+        allowed = f"http://localhost:{free_dev_port()}"
+        other = f"http://127.0.0.1:{free_port()}"
+        assert allowed in read(out), read(out)  # the origins are printed
+        pages = run_snippet("who-am-i.js", "whoAmI", access, [allowed, other], env["PORT_USER"])
+        assert pages[allowed]["value"]["customUserId"] == "dev_user_1", pages
+        assert "Failed to fetch" in pages[other]["error"], pages
 
         # One function dies: the script stops the others and exits 1, naming it.
         (victim,) = [c for c in children(proc.pid) if "get-client-ip" in Path(f"/proc/{c}/cmdline").read_text()]

@@ -1,0 +1,63 @@
+// Runs a README browser snippet in a real page (Debian's chromium through playwright-core).
+//
+// Serves an empty page on each origin of PAGE_ORIGINS (http://localhost:PORT or
+// http://127.0.0.1:PORT), loads SNIPPET (a file of docs/snippets/, as printed, with the port
+// 9002 replaced by USER_PORT when given), calls CALL (e.g. "whoAmI") with ARG, and prints one
+// JSON line: {"ORIGIN": {"value": ...} | {"error": "..."}}. Exit 0 whenever every page ran.
+
+import { createServer } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const { SNIPPET, CALL, ARG, USER_PORT } = process.env;
+const origins = (process.env.PAGE_ORIGINS || '').split(',').filter(Boolean);
+if (!SNIPPET || !CALL || origins.length === 0) {
+  console.error('set SNIPPET, CALL, ARG and PAGE_ORIGINS');
+  process.exit(2);
+}
+let code = readFileSync(SNIPPET, 'utf8');
+if (USER_PORT) code = code.replaceAll('127.0.0.1:9002', `127.0.0.1:${USER_PORT}`);
+
+const page = '<!doctype html><meta charset="utf-8"><title>customauth snippet</title><p>page</p>';
+const servers = await Promise.all(origins.map((origin) => new Promise((resolve, reject) => {
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(page);
+  });
+  server.once('error', reject);
+  server.listen(Number(new URL(origin).port), '127.0.0.1', () => resolve(server));
+})));
+
+const profile = mkdtempSync(join(tmpdir(), 'customauth-chromium-'));
+const browser = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ],
+  timeout: 30000,
+});
+const results = {};
+try {
+  for (const origin of origins) {
+    const tab = await browser.newPage();
+    await tab.goto(`${origin}/`, { timeout: 15000 });
+    await tab.addScriptTag({ content: code });
+    results[origin] = await tab.evaluate(async ({ call, arg }) => {
+      try {
+        return { value: await window[call](arg) };
+      } catch (e) {
+        return { error: String(e) };
+      }
+    }, { call: CALL, arg: ARG });
+    await tab.close();
+  }
+} finally {
+  await browser.close();
+  servers.forEach((s) => s.close());
+  rmSync(profile, { recursive: true, force: true });
+}
+console.log(JSON.stringify(results));
