@@ -150,8 +150,8 @@ fn uni_cloud_signs_in() {
     run_script("uni-cloud.js");
 }
 
-/// The client samples the README shows (`sdk-tests/samples/*.js`, compared
-/// with the README by tests/python/test_readme.py), run as printed: each
+/// The client samples docs/clients.md shows (`sdk-tests/samples/*.js`, compared
+/// with it by tests/python/test_readme.py), run as printed: each
 /// signs in with a create-ticket ticket and reads its user. The 2.x sample
 /// also on the earliest OAuth-based 2.x (`@cloudbase/app` 2.0.0-alpha.6), the
 /// tcb-js-sdk sample also on 1.3.7 (installed by `make deps`).

@@ -305,7 +305,7 @@ def idp():
 
 @pytest.fixture(scope="module")
 def secrets(moto):
-    """The secrets a deployer stores first (README, Deploying), in moto."""
+    """The secrets a deployer stores first (docs/deploy-aws.md), in moto."""
     suffix = str(time.time_ns())
     credentials = json.dumps({"private_key_id": "tpl-key", "private_key": CREDENTIALS_KEY, "env_id": "tpl-env"})
     api_keys = ["backend-key-" + "a" * 20, "backend-key-" + "b" * 20]
