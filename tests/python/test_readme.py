@@ -10,11 +10,13 @@ from conftest import ROOT
 
 README = (ROOT / "README.md").read_text()
 SH_BLOCKS = re.findall(r"```sh\n(.*?)```", README, re.S)
+TENCENT_GUIDE = (ROOT / "docs" / "deploy-tencent.md").read_text()
+TENCENT_SH_BLOCKS = re.findall(r"```sh\n(.*?)```", TENCENT_GUIDE, re.S)
 
 
 def test_every_make_target_in_the_readme_exists():
     targets = set()
-    for block in SH_BLOCKS:
+    for block in SH_BLOCKS + TENCENT_SH_BLOCKS:
         for line in block.splitlines():
             command = line.split("#")[0]
             targets |= set(re.findall(r"(?<![\w/.-])make ([a-z][a-z-]*)", command))
@@ -43,17 +45,17 @@ def test_aws_commands_are_marked_as_needing_aws():
 
 
 def test_tencent_commands_are_marked_as_needing_tencent_cloud():
-    blocks = [b for b in SH_BLOCKS if re.search(r"^(cd \S+ && )?(sls|tcb)\b", b, re.M)]
-    assert len(blocks) >= 2, "the Serverless Framework and CloudBase CLI deployments"
+    blocks = [b for b in TENCENT_SH_BLOCKS if re.search(r"^(cd \S+ && )?(scf|tcb)\b", b, re.M)]
+    assert len(blocks) >= 2, "the serverless-cloud-framework and CloudBase CLI deployments"
     for block in blocks:
-        start = README.index(block)
-        before = README[max(0, start - 600) : start].lower()
+        start = TENCENT_GUIDE.index(block)
+        before = TENCENT_GUIDE[max(0, start - 600) : start].lower()
         assert "needs a tencent cloud account" in before or "needs a cloudbase environment" in before, block
 
 
 def test_every_script_the_readme_runs_exists_and_is_executable():
     scripts = set()
-    for block in SH_BLOCKS:
+    for block in SH_BLOCKS + TENCENT_SH_BLOCKS:
         for line in block.splitlines():
             scripts |= set(re.findall(r"(?<![\w/.-])(scripts/[\w.-]+)", line.split("#")[0]))
     assert "scripts/tencent-env.py" in scripts, scripts
