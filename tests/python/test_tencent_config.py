@@ -346,6 +346,8 @@ def test_the_guide_writes_one_env_file_with_every_placeholder(project):
 
 
 def test_scf_run_in_deploy_tencent_reads_the_top_env(project):
+    # The folder the guide runs `scf deploy` in.
+    assert re.findall(r"^cd (\S+) && scf deploy\b", GUIDE.read_text(), re.M) == ["deploy/tencent"]
     resolved = resolve("scf", project / "deploy" / "tencent")
     assert resolved["envFile"] == os.path.join("..", "..", ".env")
     assert resolved["deploysAllAsOneApp"]  # scf deploy there deploys the three sub-folders as one app
@@ -359,6 +361,9 @@ def test_scf_run_in_deploy_tencent_reads_the_top_env(project):
 
 
 def test_tcb_run_at_the_top_reads_the_top_env(project):
+    # The guide runs `tcb fn deploy` at the top (no cd), where cloudbaserc.json and .env are.
+    commands = re.findall(r"^(?:cd \S+ && )?tcb fn deploy\b.*$", GUIDE.read_text(), re.M)
+    assert len(commands) == 3 and not any("cd " in c for c in commands), commands
     config = resolve("tcb", project)["config"]
     values = file_values(project / ".env")
     assert config["envId"] == values["TCB_CUSTOM_LOGIN_ENV_ID"] == "cfg-env"
