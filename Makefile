@@ -34,7 +34,7 @@ test: deps lint
 
 ## pytest: tests/python (template.yaml per caller-auth mode, scripts/run-local.sh, the README, the Tencent package and
 ## deployment files); needs the debug binaries, and builds the Tencent package itself (PROFILE=dev)
-pytest: venv
+pytest: venv tests/tencent-tools/node_modules/.package-lock.json
 	$(PYTHON) -m pytest -q tests/python
 
 ## deps: everything a fresh machine lacks: .venv, cargo-deny, every platform's crates (for cargo deny --offline),
@@ -42,7 +42,7 @@ pytest: venv
 deps: venv cargo-deny fetch node-deps chromium package-tools
 
 node-deps: tests/browser/node_modules/.package-lock.json emulator/sdk-tests/node_modules/.package-lock.json \
-  tests/oidc/node_modules/.package-lock.json \
+  tests/oidc/node_modules/.package-lock.json tests/tencent-tools/node_modules/.package-lock.json \
   emulator/sdk-tests/matrix/js-sdk-2.0.1-alpha.0/node_modules/.package-lock.json \
   emulator/sdk-tests/matrix/tcb-js-sdk-1.3.7/node_modules/.package-lock.json
 

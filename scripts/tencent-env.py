@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """The console's tcb_custom_login.json as the split TCB_CUSTOM_LOGIN_* variables, one a line.
 
-    scripts/tencent-env.py tcb_custom_login.json >> .env.local
+    (umask 077 && scripts/tencent-env.py tcb_custom_login.json > .env)
 
-Prints NAME='value' lines that bash (`set -a; . ./.env.local`) and the CloudBase CLI's .env
-loader both read the same way: the private key on one line, its line breaks written as a literal
-\\n (which the functions turn back into line breaks). cloudbaserc.json and deploy/tencent/*/
-serverless.yml refer to these names. Exit 2 when the file is not the console's JSON.
+Prints NAME='value' lines for the project's top .env (docs/deploy-tencent.md), which the dotenv
+parsers of serverless-cloud-framework and of the CloudBase CLI (and bash) read the same way: the
+private key on one line, its line breaks written as a literal \\n (which the functions turn back
+into line breaks). cloudbaserc.json and deploy/tencent/*/serverless.yml refer to these names.
+Exit 2 when the file is not the console's JSON.
 """
 
 from __future__ import annotations
