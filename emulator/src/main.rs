@@ -14,6 +14,7 @@ mod admin;
 mod app;
 mod auth;
 mod envs;
+mod ids;
 mod serve;
 mod store;
 mod tokens;
@@ -129,26 +130,20 @@ async fn run(args: Args) -> ExitCode {
         Ok(t) => t,
         Err(e) => return fail(e),
     };
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(args.port);
+    let issuer = format!("http://{}:{port}", args.host);
+    let service = Arc::new(Service::new(envs, tokens, store, issuer.clone()));
     if let Some(dir) = args.export_on_exit.as_deref().filter(|d| d.exists())
         && let Err(e) = check_private_dir(dir)
     {
         return fail(format!("--export-on-exit {}: {e}", dir.display()));
     }
     if let Some(dir) = &args.import {
-        match read_dump(dir).and_then(|d| store.import(&d).map_err(|e| e.to_string())) {
+        match read_dump(dir).and_then(|d| service.import(&d)) {
             Ok(()) => tracing::info!(from = %dir.display(), "imported users and sessions"),
             Err(e) => return fail(format!("--import {}: {e}", dir.display())),
         }
     }
-    let port = listener.local_addr().map(|a| a.port()).unwrap_or(args.port);
-    let issuer = format!("http://{}:{port}", args.host);
-    let service = Arc::new(Service {
-        envs,
-        tokens,
-        store,
-        issuer: issuer.clone(),
-        lookups: Default::default(),
-    });
     if let Err(e) = listener.set_nonblocking(true) {
         return fail(format!("cannot listen on {address}: {e}"));
     }
@@ -191,12 +186,7 @@ async fn run(args: Args) -> ExitCode {
     )
     .await;
     if let Some(dir) = &args.export_on_exit {
-        match service
-            .store
-            .export()
-            .map_err(|e| e.to_string())
-            .and_then(|d| write_dump(dir, &d))
-        {
+        match service.export().and_then(|d| write_dump(dir, &d)) {
             Ok(()) => tracing::info!(to = %dir.display(), "exported users and sessions"),
             Err(e) => {
                 tracing::error!(to = %dir.display(), error = %e, "export failed");
