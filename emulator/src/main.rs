@@ -11,15 +11,17 @@
 //! See `emulator/README.md`.
 
 mod admin;
-mod app;
 mod auth;
+mod cors;
 mod envs;
+mod host;
 mod ids;
+mod oauth;
+mod routes;
 mod serve;
 mod store;
 mod tokens;
-mod v1;
-mod v2;
+mod web;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -180,7 +182,7 @@ async fn run(args: Args) -> ExitCode {
     let connections = serve::max_connections();
     serve::serve(
         listener,
-        app::router(Arc::clone(&service), &args.host),
+        routes::router(Arc::clone(&service), &args.host),
         connections,
         shutdown,
     )
