@@ -55,7 +55,7 @@ def test_every_script_the_readme_runs_exists_and_is_executable():
     scripts = set()
     for block in SH_BLOCKS:
         for line in block.splitlines():
-            scripts |= set(re.findall(r"(?<![\w/.-])(scripts/[\w.-]+)", line.split("#")[0]))
+            scripts |= set(re.findall(r"(?<![\w/.-])(scripts/[\w.-]+(?:/[\w.-]+)*)", line.split("#")[0]))
     assert "scripts/tencent-env.py" in scripts, scripts
     for script in sorted(scripts):
         path = ROOT / script
