@@ -1,11 +1,12 @@
 //! `cloudbase-emulator`: a local CloudBase sign-in service. The unmodified
-//! client SDKs (js-sdk 1.x and 2.x, tcb-js-sdk, uniCloud) sign in against it
+//! client SDKs (js-sdk 1.x, 2.x and 3.x, tcb-js-sdk, uniCloud) sign in against it
 //! with customauth tickets; it checks them with the public key of each
 //! console credentials file, keeps users and sessions in SQLite and issues
 //! RS256 access tokens published at `/.well-known/jwks.json`.
 //!
 //! Routes: `POST /web?env=ENV` (v1), `/auth/v1/...` (v2), `GET /`,
-//! `GET`/`DELETE /emulator/v1/envs/ENV/users`, `GET /.well-known/jwks.json`.
+//! `GET`/`DELETE /emulator/v1/envs/ENV/users`, `GET /emulator/v1/stats`,
+//! `GET /.well-known/jwks.json`.
 //! Locally: `make emulator`, or
 //! `cargo run -p cloudbase-emulator -- --credentials .dev/credentials.json`.
 //! See `emulator/README.md`.
