@@ -61,13 +61,8 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Lifetimes;
     use super::*;
-
-    const LIFE: Lifetimes = Lifetimes {
-        access_ms: 1000,
-        expires_ms: 10_000,
-    };
+    use crate::store::tests::LIFE;
 
     #[test]
     fn export_import_round_trips() {

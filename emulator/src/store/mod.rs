@@ -149,3 +149,14 @@ fn rows<T>(
 ) -> rusqlite::Result<Vec<T>> {
     conn.prepare_cached(sql)?.query_map(params, f)?.collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Lifetimes;
+
+    /// Lifetimes of the sessions the unit tests start.
+    pub const LIFE: Lifetimes = Lifetimes {
+        access_ms: 1000,
+        expires_ms: 10_000,
+    };
+}

@@ -76,20 +76,7 @@ pub(super) fn start(
         ended_ms: None,
         end_reason: None,
     };
-    exec(
-        conn,
-        "INSERT INTO sessions (id, env, uid, refresh_token, access_lifetime_ms, expires_ms, created_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            session.id,
-            session.env,
-            session.uid,
-            session.refresh_token,
-            session.access_lifetime_ms,
-            session.expires_ms,
-            session.created_ms
-        ],
-    )?;
+    write(conn, "INSERT", &session)?;
     Ok(session)
 }
 
@@ -112,11 +99,14 @@ pub(super) fn end_all_of(
 
 /// Adds or replaces (by key) `session` as it is.
 pub(super) fn put(conn: &Connection, session: &Session) -> rusqlite::Result<()> {
+    write(conn, "INSERT OR REPLACE", session)
+}
+
+/// `verb` (`INSERT`, `INSERT OR REPLACE`) of every column of `session`.
+fn write(conn: &Connection, verb: &str, session: &Session) -> rusqlite::Result<()> {
     exec(
         conn,
-        &format!(
-            "INSERT OR REPLACE INTO sessions ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-        ),
+        &format!("{verb} INTO sessions ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
         params![
             session.id,
             session.env,

@@ -9,16 +9,28 @@ use rusqlite::Transaction;
 use super::{Lifetimes, Session, Store, StoreError, User, sessions, tickets, users};
 use crate::ids::random_hex;
 
-/// A new user of `env` (uids are 32 hex characters).
-fn new_user(env: &str, custom_user_id: Option<&str>, now_ms: u64) -> User {
-    User {
+/// `existing`, else a new user of `env` (uids are 32 hex characters),
+/// custom when `custom_user_id` is given, else anonymous.
+fn existing_or_new(
+    tx: &Transaction<'_>,
+    existing: Option<User>,
+    env: &str,
+    custom_user_id: Option<&str>,
+    now_ms: u64,
+) -> rusqlite::Result<User> {
+    if let Some(user) = existing {
+        return Ok(user);
+    }
+    let user = User {
         env: env.to_owned(),
         uid: random_hex(16),
         custom_user_id: custom_user_id.map(str::to_owned),
         anonymous: custom_user_id.is_none(),
         created_ms: now_ms,
         last_sign_in_ms: None,
-    }
+    };
+    users::insert(tx, &user)?;
+    Ok(user)
 }
 
 impl Store {
@@ -38,14 +50,8 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tickets::consume(&tx, ticket.0, ticket.1, now_ms)?;
-        let user = match users::by_custom_user_id(&tx, env, custom_user_id)? {
-            Some(user) => user,
-            None => {
-                let user = new_user(env, Some(custom_user_id), now_ms);
-                users::insert(&tx, &user)?;
-                user
-            }
-        };
+        let existing = users::by_custom_user_id(&tx, env, custom_user_id)?;
+        let user = existing_or_new(&tx, existing, env, Some(custom_user_id), now_ms)?;
         sign_in(tx, user, lifetimes, now_ms)
     }
 
@@ -71,14 +77,7 @@ impl Store {
             }
             None => None,
         };
-        let user = match existing {
-            Some(user) => user,
-            None => {
-                let user = new_user(env, None, now_ms);
-                users::insert(&tx, &user)?;
-                user
-            }
-        };
+        let user = existing_or_new(&tx, existing, env, None, now_ms)?;
         sign_in(tx, user, lifetimes, now_ms)
     }
 
@@ -142,10 +141,7 @@ fn sign_in(
 mod tests {
     use super::*;
 
-    const LIFE: Lifetimes = Lifetimes {
-        access_ms: 1000,
-        expires_ms: 10_000,
-    };
+    use crate::store::tests::LIFE;
 
     #[test]
     fn same_custom_user_keeps_uid_and_replaces_session() {

@@ -87,18 +87,7 @@ pub(super) fn anonymous_with_refresh_token(
 
 /// Adds `user` (a new uid).
 pub(super) fn insert(conn: &Connection, user: &User) -> rusqlite::Result<()> {
-    exec(
-        conn,
-        "INSERT INTO users (env, uid, custom_user_id, anonymous, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            user.env,
-            user.uid,
-            user.custom_user_id,
-            user.anonymous,
-            user.created_ms
-        ],
-    )?;
-    Ok(())
+    write(conn, "INSERT", user)
 }
 
 /// Records a sign-in of `user` at `now_ms`.
@@ -133,9 +122,14 @@ pub(super) fn bind_custom_user_id(
 
 /// Adds or replaces (by key) `user` as it is.
 pub(super) fn put(conn: &Connection, user: &User) -> rusqlite::Result<()> {
+    write(conn, "INSERT OR REPLACE", user)
+}
+
+/// `verb` (`INSERT`, `INSERT OR REPLACE`) of every column of `user`.
+fn write(conn: &Connection, verb: &str, user: &User) -> rusqlite::Result<()> {
     exec(
         conn,
-        &format!("INSERT OR REPLACE INTO users ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+        &format!("{verb} INTO users ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
         params![
             user.env,
             user.uid,

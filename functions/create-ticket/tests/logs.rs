@@ -11,12 +11,7 @@ fn trace_logs_hold_no_secret() {
     let creds = credentials_json("k2048-pkcs8.pem", KID, ENV_ID);
     let mut p = Process::http(
         BIN,
-        &[
-            ("CUSTOMAUTH_CREDENTIALS", &creds),
-            ("CUSTOMAUTH_CALLER_AUTH", "api-key"),
-            ("CUSTOMAUTH_API_KEYS", API_KEY),
-            ("RUST_LOG", "trace"),
-        ],
+        &[api_key_env(&creds), vec![("RUST_LOG", "trace")]].concat(),
     )
     .expect("starts");
     let r = post(
@@ -63,15 +58,7 @@ fn trace_logs_hold_no_secret() {
 fn a_stalled_log_sink_neither_stalls_requests_nor_loses_audit_lines() {
     const REQUESTS: usize = 1000;
     let creds = credentials_json("k2048-pkcs8.pem", KID, ENV_ID);
-    let mut p = Process::http_with_stalled_stderr(
-        BIN,
-        &[
-            ("CUSTOMAUTH_CREDENTIALS", &creds),
-            ("CUSTOMAUTH_CALLER_AUTH", "api-key"),
-            ("CUSTOMAUTH_API_KEYS", API_KEY),
-        ],
-    )
-    .expect("starts");
+    let mut p = Process::http_with_stalled_stderr(BIN, &api_key_env(&creds)).expect("starts");
     for i in 0..REQUESTS {
         let r = post(
             &p,

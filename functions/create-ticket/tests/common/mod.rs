@@ -16,13 +16,19 @@ pub fn verifier() -> customauth::TicketVerifier {
     TicketSigner::new(KID, ENV_ID, key).verifier()
 }
 
-pub fn api_key_process(extra: &[(&str, &str)]) -> Process {
-    let creds = credentials_json("k2048-pkcs8.pem", KID, ENV_ID);
-    let mut env = vec![
-        ("CUSTOMAUTH_CREDENTIALS", creds.as_str()),
+/// The environment of api-key mode with `creds` and [`API_KEY`].
+pub fn api_key_env(creds: &str) -> Vec<(&str, &str)> {
+    vec![
+        ("CUSTOMAUTH_CREDENTIALS", creds),
         ("CUSTOMAUTH_CALLER_AUTH", "api-key"),
         ("CUSTOMAUTH_API_KEYS", API_KEY),
-    ];
+    ]
+}
+
+/// create-ticket in api-key mode with the test credentials and `extra`.
+pub fn api_key_process(extra: &[(&str, &str)]) -> Process {
+    let creds = credentials_json("k2048-pkcs8.pem", KID, ENV_ID);
+    let mut env = api_key_env(&creds);
     env.extend_from_slice(extra);
     Process::http(BIN, &env).expect("starts")
 }
