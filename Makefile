@@ -92,7 +92,7 @@ lint: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy -p create-ticket --no-default-features -- -D warnings
-	$(PYTHON) scripts/module-cycles.py shared/core/src shared/src cli/src tests/src
+	$(PYTHON) scripts/module-cycles.py shared/core/src shared/aws-lc-rsa/src shared/src cli/src testkit/src emulator/src $(FUNCTIONS:%=functions/%/src)
 	cfn-lint template.yaml
 	$(CARGO) deny --offline check licenses bans sources
 
@@ -148,7 +148,7 @@ deploy:
 
 ## bench: openssl speed vs customauth vs the official SDK, then criterion
 bench:
-	scripts/bench.sh
+	scripts/bench/bench.sh
 	$(CARGO) bench -p customauth-core --bench sign
 
 ## bench-timing: 1024-bit signing time for a fixed vs a random customUserId: median, p99, Welch t (not a test)
@@ -158,7 +158,7 @@ bench-timing:
 
 ## load: create-ticket under wrk, 64 connections for 60 s: throughput, p50/p99, errors, RSS (not a test)
 load:
-	scripts/load.sh
+	scripts/bench/load.sh
 
 ## hostile: the functions in HTTP mode against slow, chunked, refused, pipelined, audit-stalling, junk-token and
 ## forged-context floods, and fail-open settings, then the emulator's attacks: latency, RSS, log counts,
@@ -171,7 +171,7 @@ hostile:
 ## first-request: exec to first answered request for each function (release build)
 first-request:
 	$(CARGO) build --release -q -p create-ticket -p get-user-info -p get-client-ip
-	scripts/first_request.py
+	scripts/bench/first_request.py
 
 ## emulator: the local CloudBase sign-in emulator on 127.0.0.1:9100 with the dev credentials (state in .dev/cloudbase-emulator)
 emulator: .dev/credentials.json
@@ -179,11 +179,11 @@ emulator: .dev/credentials.json
 
 ## bench-emulator: complete v1 sign-ins per second at 1, 8 and 64 clients, p50/p99, RSS (not a test)
 bench-emulator:
-	scripts/bench-emulator.sh
+	scripts/bench/bench-emulator.sh
 
 ## bench-cloudbase: getUserInfo in cloudbase mode against the emulator, warm cache vs cold (not a test)
 bench-cloudbase:
-	scripts/bench-cloudbase.sh
+	scripts/bench/bench-cloudbase.sh
 
 ## clean-dev: remove .dev/ (make run's dev credentials, API key and emulator state)
 clean-dev:

@@ -1,4 +1,4 @@
-//! Load client of `scripts/bench-emulator.sh` (not a test): complete v1
+//! Load client of `scripts/bench/bench-emulator.sh` (not a test): complete v1
 //! sign-ins (signInWithTicket + fetchAccessTokenWithRefreshToken +
 //! getUserInfo) against a running emulator, by N keep-alive clients.
 //!
@@ -6,7 +6,7 @@
 //! line: clients, count, errors, seconds, rate (sign-ins/s), p50/p99 (ms).
 //! Tickets are minted before the clock starts, one user each. With
 //! `BENCH_TOKENS_OUT=FILE`, the access tokens of the sign-ins are written
-//! there, one a line (for `scripts/bench-cloudbase.sh`).
+//! there, one a line (for `scripts/bench/bench-cloudbase.sh`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::auth::Service;
+use crate::auth::{AuthError, Overview, Service};
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -47,13 +47,8 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     (y, m, d)
 }
 
-fn env_json(service: &Service, env: &str, now: u64) -> Result<Value, StatusCode> {
-    let internal = |e| {
-        tracing::error!(error = %e, "store failed");
-        StatusCode::INTERNAL_SERVER_ERROR
-    };
-    let users = service.store.users(env).map_err(internal)?;
-    let sessions = service.store.live_sessions(env, now).map_err(internal)?;
+fn env_json(service: &Service, env: &str, now: u64) -> Result<Value, AuthError> {
+    let Overview { users, sessions } = service.overview(env, now)?;
     Ok(json!({
         "env": env,
         "users": users.iter().map(|u| json!({
@@ -73,40 +68,36 @@ fn env_json(service: &Service, env: &str, now: u64) -> Result<Value, StatusCode>
     }))
 }
 
+/// The admin answer of a refusal: 404 for an env that is not configured,
+/// else 500 (the store failed; logged).
+fn refused(env: &str, e: &AuthError) -> Response {
+    match e {
+        AuthError::UnknownEnv(_) => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"code": "INVALID_ENV", "message": format!("env {env} is not configured")})),
+        )
+            .into_response(),
+        _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
 /// `GET /emulator/v1/envs/ENV/users`.
 pub async fn users(State(service): State<Arc<Service>>, Path(env): Path<String>) -> Response {
-    if service.envs.get(&env).is_none() {
-        return not_found(&env);
-    }
     match env_json(&service, &env, customauth_core::now_ms()) {
         Ok(v) => Json(v).into_response(),
-        Err(status) => status.into_response(),
+        Err(e) => refused(&env, &e),
     }
 }
 
 /// `DELETE /emulator/v1/envs/ENV/users`: forgets every user and session.
 pub async fn clear(State(service): State<Arc<Service>>, Path(env): Path<String>) -> Response {
-    if service.envs.get(&env).is_none() {
-        return not_found(&env);
-    }
-    match service.store.clear_env(&env) {
+    match service.clear(&env) {
         Ok(n) => {
             tracing::info!(env, users = n, "environment cleared");
             Json(json!({"env": env, "deletedUsers": n})).into_response()
         }
-        Err(e) => {
-            tracing::error!(error = %e, "store failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+        Err(e) => refused(&env, &e),
     }
-}
-
-fn not_found(env: &str) -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        Json(json!({"code": "INVALID_ENV", "message": format!("env {env} is not configured")})),
-    )
-        .into_response()
 }
 
 /// `GET /.well-known/jwks.json`.

@@ -2,7 +2,7 @@
 //! states), access tokens, anonymous users and linking.
 
 use crate::envs::{AcceptedTicket, Environments, TicketRefusal};
-use crate::store::{Lifetimes, Session, Store, StoreError, User};
+use crate::store::{Dump, Lifetimes, Session, Store, StoreError, User};
 use crate::tokens::{AccessClaims, TokenKey};
 
 /// Access-token lifetime of anonymous sessions: 7200 s, the documented
@@ -99,8 +99,8 @@ pub struct Service {
     pub envs: Environments,
     /// The access-token key.
     pub tokens: TokenKey,
-    /// The store.
-    pub store: Store,
+    /// The store: only through the methods below, which hold the rules.
+    store: Store,
     /// `iss` of access tokens: the emulator's base URL.
     pub issuer: String,
     /// Identity lookups answered: v1 `auth.getUserInfo` and v2
@@ -118,7 +118,28 @@ pub struct Lookups {
     pub v2: std::sync::atomic::AtomicU64,
 }
 
+/// An environment's users and live sessions, for the admin routes.
+#[derive(Debug, Clone)]
+pub struct Overview {
+    /// Users, oldest first.
+    pub users: Vec<User>,
+    /// Sessions not ended and not expired, oldest first.
+    pub sessions: Vec<Session>,
+}
+
 impl Service {
+    /// The service over `store`, issuing access tokens with `tokens` as
+    /// `issuer`.
+    pub fn new(envs: Environments, tokens: TokenKey, store: Store, issuer: String) -> Self {
+        Self {
+            envs,
+            tokens,
+            store,
+            issuer,
+            lookups: Lookups::default(),
+        }
+    }
+
     /// Checks that `env` is configured.
     ///
     /// # Errors
@@ -162,10 +183,6 @@ impl Service {
         (self.tokens.issue(&claims), life)
     }
 
-    fn signed_in(&self, user: User, session: Session, _now_ms: u64) -> SignedIn {
-        SignedIn { user, session }
-    }
-
     /// `signInWithTicket`: verifies the ticket, signs its customUserId in
     /// (one uid per env and customUserId), ends the user's earlier sessions.
     ///
@@ -188,7 +205,7 @@ impl Service {
             },
             now_ms,
         )?;
-        Ok(self.signed_in(user, session, now_ms))
+        Ok(SignedIn { user, session })
     }
 
     /// `signInAnonymously`: with `resume` = (uuid, refresh token), the
@@ -216,7 +233,7 @@ impl Service {
             },
             now_ms,
         )?;
-        Ok(self.signed_in(user, session, now_ms))
+        Ok(SignedIn { user, session })
     }
 
     /// The live session of `refresh_token` (in `env` when given).
@@ -272,7 +289,7 @@ impl Service {
         if rotate {
             session.refresh_token = self.store.rotate_refresh_token(&session.id)?;
         }
-        Ok(self.signed_in(user, session, now_ms))
+        Ok(SignedIn { user, session })
     }
 
     /// The caller behind `access_token` (of `env` when given), whose login
@@ -366,7 +383,7 @@ impl Service {
             )
             .map_err(|e| self.link_error(e, &t))?;
         let session = session.ok_or(AuthError::Internal)?;
-        Ok(self.signed_in(user, session, now_ms))
+        Ok(SignedIn { user, session })
     }
 
     /// `linkWithTicket`: binds the ticket's customUserId to the signed-in
@@ -437,5 +454,43 @@ impl Service {
         };
         self.store.end_session(&sid, "signed_out", now_ms)?;
         Ok(())
+    }
+
+    /// The users and live sessions of `env` at `now_ms`.
+    ///
+    /// # Errors
+    /// [`AuthError::UnknownEnv`], store errors.
+    pub fn overview(&self, env: &str, now_ms: u64) -> Result<Overview, AuthError> {
+        self.check_env(env)?;
+        Ok(Overview {
+            users: self.store.users(env)?,
+            sessions: self.store.live_sessions(env, now_ms)?,
+        })
+    }
+
+    /// Forgets every user and session of `env`; the number of users.
+    ///
+    /// # Errors
+    /// [`AuthError::UnknownEnv`], store errors.
+    pub fn clear(&self, env: &str) -> Result<usize, AuthError> {
+        self.check_env(env)?;
+        Ok(self.store.clear_env(env)?)
+    }
+
+    /// Adds (or replaces, by key) the users and sessions of `dump`
+    /// (`--import`).
+    ///
+    /// # Errors
+    /// Store errors, as their message.
+    pub fn import(&self, dump: &Dump) -> Result<(), String> {
+        self.store.import(dump).map_err(|e| e.to_string())
+    }
+
+    /// Every user and session (`--export-on-exit`).
+    ///
+    /// # Errors
+    /// Store errors, as their message.
+    pub fn export(&self) -> Result<Dump, String> {
+        self.store.export().map_err(|e| e.to_string())
     }
 }

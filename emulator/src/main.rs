@@ -1,24 +1,28 @@
 //! `cloudbase-emulator`: a local CloudBase sign-in service. The unmodified
-//! client SDKs (js-sdk 1.x and 2.x, tcb-js-sdk, uniCloud) sign in against it
+//! client SDKs (js-sdk 1.x, 2.x and 3.x, tcb-js-sdk, uniCloud) sign in against it
 //! with customauth tickets; it checks them with the public key of each
 //! console credentials file, keeps users and sessions in SQLite and issues
 //! RS256 access tokens published at `/.well-known/jwks.json`.
 //!
 //! Routes: `POST /web?env=ENV` (v1), `/auth/v1/...` (v2), `GET /`,
-//! `GET`/`DELETE /emulator/v1/envs/ENV/users`, `GET /.well-known/jwks.json`.
+//! `GET`/`DELETE /emulator/v1/envs/ENV/users`, `GET /emulator/v1/stats`,
+//! `GET /.well-known/jwks.json`.
 //! Locally: `make emulator`, or
 //! `cargo run -p cloudbase-emulator -- --credentials .dev/credentials.json`.
 //! See `emulator/README.md`.
 
 mod admin;
-mod app;
 mod auth;
+mod cors;
 mod envs;
+mod host;
+mod ids;
+mod oauth;
+mod routes;
 mod serve;
 mod store;
 mod tokens;
-mod v1;
-mod v2;
+mod web;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -129,26 +133,20 @@ async fn run(args: Args) -> ExitCode {
         Ok(t) => t,
         Err(e) => return fail(e),
     };
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(args.port);
+    let issuer = format!("http://{}:{port}", args.host);
+    let service = Arc::new(Service::new(envs, tokens, store, issuer.clone()));
     if let Some(dir) = args.export_on_exit.as_deref().filter(|d| d.exists())
         && let Err(e) = check_private_dir(dir)
     {
         return fail(format!("--export-on-exit {}: {e}", dir.display()));
     }
     if let Some(dir) = &args.import {
-        match read_dump(dir).and_then(|d| store.import(&d).map_err(|e| e.to_string())) {
+        match read_dump(dir).and_then(|d| service.import(&d)) {
             Ok(()) => tracing::info!(from = %dir.display(), "imported users and sessions"),
             Err(e) => return fail(format!("--import {}: {e}", dir.display())),
         }
     }
-    let port = listener.local_addr().map(|a| a.port()).unwrap_or(args.port);
-    let issuer = format!("http://{}:{port}", args.host);
-    let service = Arc::new(Service {
-        envs,
-        tokens,
-        store,
-        issuer: issuer.clone(),
-        lookups: Default::default(),
-    });
     if let Err(e) = listener.set_nonblocking(true) {
         return fail(format!("cannot listen on {address}: {e}"));
     }
@@ -185,18 +183,13 @@ async fn run(args: Args) -> ExitCode {
     let connections = serve::max_connections();
     serve::serve(
         listener,
-        app::router(Arc::clone(&service), &args.host),
+        routes::router(Arc::clone(&service), &args.host),
         connections,
         shutdown,
     )
     .await;
     if let Some(dir) = &args.export_on_exit {
-        match service
-            .store
-            .export()
-            .map_err(|e| e.to_string())
-            .and_then(|d| write_dump(dir, &d))
-        {
+        match service.export().and_then(|d| write_dump(dir, &d)) {
             Ok(()) => tracing::info!(to = %dir.display(), "exported users and sessions"),
             Err(e) => {
                 tracing::error!(to = %dir.display(), error = %e, "export failed");

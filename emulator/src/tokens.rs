@@ -133,7 +133,7 @@ impl TokenKey {
             .map_err(|_| KeyStoreError::Generate)?;
         let spki = public_key.as_der().map_err(|_| KeyStoreError::Generate)?;
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, spki.as_ref());
-        let kid = hex(&digest.as_ref()[..8]);
+        let kid = crate::ids::hex(&digest.as_ref()[..8]);
         let header = serde_json::json!({"alg": ALG, "typ": "JWT", "kid": kid}).to_string();
         let header_b64 = URL_SAFE_NO_PAD.encode(header);
         let jwks = serde_json::json!({
@@ -239,31 +239,6 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.sync_all()
 }
 
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
-
-/// `n` random bytes as lower-case hex.
-pub fn random_hex(n: usize) -> String {
-    let mut buf = vec![0u8; n];
-    // The system RNG does not fail on a working OS.
-    let _ = aws_lc_rs::rand::fill(&mut buf);
-    hex(&buf)
-}
-
-/// `n` random bytes as base64url.
-pub fn random_token(n: usize) -> String {
-    let mut buf = vec![0u8; n];
-    let _ = aws_lc_rs::rand::fill(&mut buf);
-    URL_SAFE_NO_PAD.encode(buf)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,7 +291,7 @@ mod tests {
 
     #[test]
     fn key_file_is_reused() {
-        let dir = std::env::temp_dir().join(format!("emu-key-{}", random_hex(6)));
+        let dir = std::env::temp_dir().join(format!("emu-key-{}", crate::ids::random_hex(6)));
         std::fs::create_dir_all(&dir).expect("dir");
         let a = TokenKey::load_or_create(&dir).expect("made");
         let b = TokenKey::load_or_create(&dir).expect("loaded");

@@ -7,11 +7,10 @@ mod common;
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use customauth_testkit::{free_port, request};
+use customauth_testkit::{Launch, Process, free_port, request};
 use serde_json::{Value, json};
 
 /// One HTTP/1.1 exchange on a new connection: writes `head` (the request
@@ -128,41 +127,21 @@ fn an_anonymous_uuid_alone_does_not_take_over_the_anonymous_user() {
     assert_eq!(after_refusal, victim);
 }
 
-/// A child process killed on drop, whose output goes to a file.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The emulator under a file-descriptor limit of `fds` (soft and hard, set
 /// by `sh`'s `ulimit -n`), in memory, on a free port.
-fn start_with_fd_limit(dir: &Path, fds: u32) -> (Guard, u16) {
+fn start_with_fd_limit(dir: &Path, fds: u32) -> Process {
     let (a, _) = credentials_files(dir);
     let port = free_port();
-    let log = std::fs::File::create(dir.join("emulator.log")).expect("log");
-    let child = Command::new("sh")
-        .arg("-c")
-        .arg(format!("ulimit -n {fds} && exec \"$0\" \"$@\""))
-        .arg(emulator_bin())
+    let launch = Launch::default()
+        .args([
+            "-c",
+            &format!("ulimit -n {fds} && exec \"$0\" \"$@\""),
+            emulator_bin(),
+        ])
         .args(["--in-memory", "--port", &port.to_string(), "--credentials"])
-        .arg(&a)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .spawn()
-        .expect("sh");
-    let guard = Guard(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the emulator did not start");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    (guard, port)
+        .args([a.display().to_string()])
+        .dir(dir);
+    Process::serve("sh", &launch, port).expect("the emulator starts")
 }
 
 /// Attack: more idle connections than the emulator has file descriptors
@@ -172,7 +151,8 @@ fn start_with_fd_limit(dir: &Path, fds: u32) -> (Guard, u16) {
 #[test]
 fn idle_connections_under_a_low_fd_limit_do_not_lock_out_a_client() {
     let dir = temp_dir("fds");
-    let (_emulator, port) = start_with_fd_limit(&dir, 128);
+    let emulator = start_with_fd_limit(&dir, 128);
+    let port = emulator.port;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let idle: Vec<TcpStream> = (0..160)
         .filter_map(|_| TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok())
@@ -187,7 +167,7 @@ fn idle_connections_under_a_low_fd_limit_do_not_lock_out_a_client() {
     );
     let waited = started.elapsed();
     drop(idle);
-    let logs = std::fs::read_to_string(dir.join("emulator.log")).unwrap_or_default();
+    let logs = emulator.logs();
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(
         status,

@@ -3,15 +3,14 @@
 //! process, and v1/v2 calls over real HTTP.
 #![allow(dead_code)]
 
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use customauth_core::{Credentials, CustomUserId, TicketOptions, TicketSigner, now_ms};
-use customauth_testkit::{Reply, credentials_json, free_port, request};
+use customauth_testkit::{Launch, Process, Reply, credentials_json, free_port, request};
 use serde_json::{Value, json};
 
 pub const ENV_A: &str = "env-a";
@@ -104,12 +103,12 @@ pub fn payload(env: &str, uid: &str, life: u64) -> Value {
            "refresh": 3_600_000u64, "expire": now + 7 * 86_400_000u64})
 }
 
-/// A running emulator; killed on drop.
+/// A running emulator (the test kit's [`Process`] with its flags, in its
+/// own folder); killed on drop, its folder removed.
 #[derive(Debug)]
 pub struct Emulator {
-    child: Child,
+    process: Process,
     pub port: u16,
-    pub log: PathBuf,
     pub dir: PathBuf,
 }
 
@@ -131,78 +130,34 @@ impl Emulator {
         let mut last = String::new();
         for _ in 0..3 {
             let port = free_port();
-            let mut args: Vec<String> = vec![
-                "--port".into(),
-                port.to_string(),
-                "--credentials".into(),
-                a.display().to_string(),
-                "--credentials".into(),
-                b.display().to_string(),
-            ];
-            args.extend(extra.iter().map(|s| (*s).to_owned()));
-            match Self::spawn(&args, port, &dir) {
-                Ok(e) => return e,
+            let launch = Launch::default()
+                .args(["--port", &port.to_string()])
+                .args(["--credentials", &a.display().to_string()])
+                .args(["--credentials", &b.display().to_string()])
+                .args(extra)
+                .env("RUST_LOG", "info")
+                .dir(&dir);
+            match Process::serve(emulator_bin(), &launch, port) {
+                Ok(process) => {
+                    return Self { process, port, dir };
+                }
                 Err(e) => last = e,
             }
         }
         panic!("emulator did not start: {last}");
     }
 
-    /// Starts the binary with exactly `args`, waiting for `port`.
-    pub fn spawn(args: &[String], port: u16, dir: &Path) -> Result<Self, String> {
-        let log = dir.join(format!("emulator-{port}.log"));
-        let out = std::fs::File::create(&log).map_err(|e| e.to_string())?;
-        let err = out.try_clone().map_err(|e| e.to_string())?;
-        let child = Command::new(emulator_bin())
-            .args(args)
-            .env("RUST_LOG", "info")
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .map_err(|e| e.to_string())?;
-        let mut emu = Self {
-            child,
-            port,
-            log,
-            dir: dir.to_owned(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = emu.child.try_wait() {
-                return Err(format!("exited with {status}: {}", emu.logs()));
-            }
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Ok(emu);
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        Err(format!("port {port} never opened: {}", emu.logs()))
-    }
-
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        self.process.url(path)
     }
 
     pub fn logs(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        self.process.logs()
     }
 
     /// SIGTERM, then waits (bounded); the exit code.
     pub fn terminate(&mut self) -> Option<i32> {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status.code();
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        None
+        self.process.terminate()
     }
 
     /// A v1 call: `POST /web?env=ENV` with `{action, ...params}`.
@@ -294,8 +249,7 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.kill();
         // Credentials, data directory and log: failures print the log.
         let _ = std::fs::remove_dir_all(&self.dir);
     }

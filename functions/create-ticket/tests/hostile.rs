@@ -5,22 +5,18 @@
 //! connections than the cap, and a flood of refused requests while the log
 //! sink is stalled. Figures (latency, RSS) come from `scripts/hostile.py`.
 
+mod common;
+
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use common::{API_KEY, BIN, api_key_env};
 use customauth_testkit::{Process, credentials_json, request};
-
-const BIN: &str = env!("CARGO_BIN_EXE_create-ticket");
-const API_KEY: &str = "test-api-key-0123456789abcdef";
 
 fn start(extra: &[(&str, &str)]) -> Process {
     let creds = credentials_json("k2048-pkcs8.pem", "kid-hostile", "env-hostile");
-    let mut env = vec![
-        ("CUSTOMAUTH_CREDENTIALS", creds.as_str()),
-        ("CUSTOMAUTH_CALLER_AUTH", "api-key"),
-        ("CUSTOMAUTH_API_KEYS", API_KEY),
-    ];
+    let mut env = api_key_env(&creds);
     env.extend_from_slice(extra);
     Process::http(BIN, &env).expect("starts")
 }
@@ -180,15 +176,7 @@ fn a_flood_of_refusals_with_a_stalled_log_sink_neither_stalls_requests_nor_loses
     const REFUSED: usize = 20_000;
     const LEGITIMATE: usize = 50;
     let creds = credentials_json("k2048-pkcs8.pem", "kid-hostile", "env-hostile");
-    let mut p = Process::http_with_stalled_stderr(
-        BIN,
-        &[
-            ("CUSTOMAUTH_CREDENTIALS", &creds),
-            ("CUSTOMAUTH_CALLER_AUTH", "api-key"),
-            ("CUSTOMAUTH_API_KEYS", API_KEY),
-        ],
-    )
-    .expect("starts");
+    let mut p = Process::http_with_stalled_stderr(BIN, &api_key_env(&creds)).expect("starts");
     // Refused requests, pipelined over a few keep-alive connections.
     let refused = "POST /createTicket HTTP/1.1\r\nHost: t\r\nX-Api-Key: not-the-key-0123456789\r\n\
                    Content-Length: 0\r\n\r\n";

@@ -7,7 +7,7 @@
 #
 # COUNT_1, COUNT_8, COUNT_64: sign-ins per level (defaults 2000, 6000, 6000).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 CARGO=${CARGO:-cargo}
 PORT=${PORT:-9190}

@@ -8,9 +8,9 @@
 #     with it is accepted.
 # The provider is a small Python HTTP server that counts its /jwks answers. Needs wrk (Debian:
 # apt-get install wrk), python3 with cryptography, and `cargo build --release -p get-user-info`.
-# Usage: scripts/bench-jwks-url.sh [DURATION_S=10] [ROUNDS=2]
+# Usage: scripts/bench/bench-jwks-url.sh [DURATION_S=10] [ROUNDS=2]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 DURATION=${1:-10}
 ROUNDS=${2:-2}
 BIN=target/release/get-user-info

@@ -23,5 +23,5 @@ pub mod runtime_api;
 pub use client::{Reply, request};
 pub use fixtures::{credentials_json, fixture, fixture_path, fixtures};
 pub use moto::{MOTO_INSTALL, MotoServer, python};
-pub use process::{Process, binary, example, free_port, refuses_to_start};
+pub use process::{Launch, Process, binary, example, free_port, refuses_to_start};
 pub use runtime_api::{RuntimeApi, lambda_env};

@@ -7,7 +7,7 @@
 # TOKENS: signed-in users whose access tokens the load rotates through
 # (default 2000). CONNECTIONS (default 32), DURATION seconds (default 15).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 CARGO=${CARGO:-cargo}
 TOKENS=${TOKENS:-2000}

@@ -89,7 +89,7 @@ pub async fn handle(
             return axum::Json(json!({
                 "code": "INVALID_PARAM",
                 "message": "the body must be a JSON object",
-                "requestId": crate::tokens::random_hex(8),
+                "requestId": crate::ids::random_hex(8),
             }))
             .into_response();
         }
@@ -97,7 +97,7 @@ pub async fn handle(
     let request_id = params
         .seq_id
         .clone()
-        .unwrap_or_else(|| crate::tokens::random_hex(8));
+        .unwrap_or_else(|| crate::ids::random_hex(8));
     let env = query
         .env
         .clone()

@@ -1,5 +1,6 @@
-//! The function binaries as real processes: a clean environment, a free
-//! loopback port, logs captured for assertions, SIGTERM and exit codes.
+//! The workspace binaries as real processes: flags, a clean environment, a
+//! working directory, a free loopback port, logs captured for assertions,
+//! SIGTERM and exit codes.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -14,7 +15,44 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// A running function binary; killed on drop. Its stderr and stdout are
+/// How to start a binary besides its path: its flags, its environment (only
+/// these variables, plus PATH and HOME) and its working directory (the
+/// test's when `None`; its log file goes there too).
+#[derive(Debug, Clone, Default)]
+pub struct Launch {
+    /// Command-line arguments.
+    pub args: Vec<String>,
+    /// Environment variables.
+    pub env: Vec<(String, String)>,
+    /// Working directory.
+    pub dir: Option<PathBuf>,
+}
+
+impl Launch {
+    /// Adds command-line arguments.
+    #[must_use]
+    pub fn args<S: AsRef<str>>(mut self, args: impl IntoIterator<Item = S>) -> Self {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    /// Adds an environment variable.
+    #[must_use]
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Runs in `dir`.
+    #[must_use]
+    pub fn dir(mut self, dir: &Path) -> Self {
+        self.dir = Some(dir.to_owned());
+        self
+    }
+}
+
+/// A running binary; killed on drop. Its stderr and stdout are
 /// captured to files for log assertions.
 #[derive(Debug)]
 pub struct Process {
@@ -41,13 +79,20 @@ impl Process {
 
     fn http_started(bin: &str, env: &[(&str, &str)], pipe_stderr: bool) -> Result<Self, String> {
         let port = free_port();
-        let mut all: Vec<(String, String)> = env
+        let launch = env
             .iter()
-            .map(|(k, v)| ((*k).into(), (*v).into()))
-            .collect();
-        all.push(("HOST".into(), "127.0.0.1".into()));
-        all.push(("PORT".into(), port.to_string()));
-        let mut p = Self::start(bin, &all, port, pipe_stderr)?;
+            .fold(Launch::default(), |l, (k, v)| l.env(k, v))
+            .env("HOST", "127.0.0.1")
+            .env("PORT", &port.to_string());
+        let mut p = Self::start(bin, &launch, port, pipe_stderr)?;
+        p.wait_for_port()?;
+        Ok(p)
+    }
+
+    /// Starts `bin` as `launch` says and waits until `port`, which its flags
+    /// or environment name, accepts connections (or the process exits).
+    pub fn serve(bin: &str, launch: &Launch, port: u16) -> Result<Self, String> {
+        let mut p = Self::start(bin, launch, port, false)?;
         p.wait_for_port()?;
         Ok(p)
     }
@@ -59,23 +104,25 @@ impl Process {
 
     /// Starts `bin` with exactly `env` (plus PATH and HOME), not waiting.
     pub fn spawn(bin: &str, env: &[(String, String)], port: u16) -> Result<Self, String> {
-        Self::start(bin, env, port, false)
+        let launch = Launch {
+            env: env.to_vec(),
+            ..Launch::default()
+        };
+        Self::start(bin, &launch, port, false)
     }
 
-    fn start(
-        bin: &str,
-        env: &[(String, String)],
-        port: u16,
-        pipe_stderr: bool,
-    ) -> Result<Self, String> {
-        let log = std::env::temp_dir().join(format!(
-            "customauth-{}-{}-{port}.log",
-            Path::new(bin)
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("bin"),
-            std::process::id()
-        ));
+    fn start(bin: &str, launch: &Launch, port: u16, pipe_stderr: bool) -> Result<Self, String> {
+        let name = Path::new(bin)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("bin");
+        let log = match &launch.dir {
+            Some(dir) => dir.join(format!("{name}-{port}.log")),
+            None => std::env::temp_dir().join(format!(
+                "customauth-{name}-{}-{port}.log",
+                std::process::id()
+            )),
+        };
         let out = std::fs::File::create(&log).map_err(|e| e.to_string())?;
         let err = out.try_clone().map_err(|e| e.to_string())?;
         let mut cmd = Command::new(bin);
@@ -85,7 +132,11 @@ impl Process {
                 cmd.env(k, v);
             }
         }
-        cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        if let Some(dir) = &launch.dir {
+            cmd.current_dir(dir);
+        }
+        cmd.args(&launch.args)
+            .envs(launch.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(if pipe_stderr {
@@ -106,7 +157,7 @@ impl Process {
     }
 
     fn wait_for_port(&mut self) -> Result<Duration, String> {
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(format!("exited early with {status}: {}", self.logs()));
@@ -166,10 +217,17 @@ impl Process {
     }
 }
 
-impl Drop for Process {
-    fn drop(&mut self) {
+impl Process {
+    /// Kills the process (SIGKILL) and waits for it.
+    pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 

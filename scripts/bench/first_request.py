@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Time from exec to the first answered request, whole process, for each function binary.
 
-    scripts/first_request.py [--runs 30] [--bin-dir target/release]
+    scripts/bench/first_request.py [--runs 30] [--bin-dir target/release]
 
 Each run spawns the binary in HTTP mode on a free port, polls connect() until the
 port opens, sends one real request (createTicket with an API key, getUserInfo with a
@@ -9,7 +9,7 @@ JWT, getClientIP) and stops the clock when the full 200 response has arrived.
 """
 import argparse, base64, hashlib, hmac, json, os, socket, statistics, subprocess, time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 API_KEY = "bench-api-key-0123456789abcdef"
 JWT_SECRET = "bench-hs256-secret-of-at-least-32-bytes"
 

@@ -2,7 +2,7 @@
 # Single-core throughput comparison, run from the repo root (make bench):
 #   (a) openssl speed rsaN sign/s                (raw RSA-SHA256-less private-key op ceiling)
 #   (b) customauth: target/release/customauth mint --count N   (our public CLI)
-#   (c) official @cloudbase/node-sdk createTicket via scripts/sdk-bench.js
+#   (c) official @cloudbase/node-sdk createTicket via scripts/bench/sdk-bench.js
 # Everything is pinned to one CPU with `taskset -c 0` when available.
 #
 # Knobs (environment):
@@ -153,7 +153,7 @@ fi
 if [[ "$SKIP_SDK" != 1 ]]; then
   command -v node >/dev/null || { echo "bench.sh: node not found" >&2; exit 1; }
   mkdir -p "$TMP/sdk"
-  cp scripts/sdk-bench.js "$TMP/sdk/"
+  cp scripts/bench/sdk-bench.js "$TMP/sdk/"
   log "npm install $SDK_PKG (node $(node --version))"
   t0="$(now_ns)"
   (cd "$TMP/sdk" && npm install --no-audit --no-fund --silent "$SDK_PKG" >&2)

@@ -2,7 +2,7 @@
 # make load: create-ticket in HTTP mode under wrk, 64 connections for 60 s.
 # Reports throughput, p50/p99 latency, errors and RSS over the run, against
 # cores x the single-core signing rate, and where the CPU went. A script, not a test.
-#   DURATION=60 CONNECTIONS=64 WRK_SCHED=normal scripts/load.sh
+#   DURATION=60 CONNECTIONS=64 WRK_SCHED=normal scripts/bench/load.sh
 #
 # wrk shares the machine's cores with the server and, by default, is
 # scheduled like any other process: each of its wake-ups preempts a worker,
@@ -18,7 +18,7 @@
 # before a 65 s run can be off by that much. The all-core rate (one signer per
 # core at once) is what the machine can sign with nothing else running.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 DURATION=${DURATION:-60}
 CONNECTIONS=${CONNECTIONS:-64}
 PORT=${PORT:-9101}

@@ -34,15 +34,15 @@ struct Body {
 
 /// A v2 error answer.
 #[derive(Debug)]
-pub struct V2Error(AuthError);
+pub struct OAuthError(AuthError);
 
-impl From<AuthError> for V2Error {
+impl From<AuthError> for OAuthError {
     fn from(e: AuthError) -> Self {
         Self(e)
     }
 }
 
-impl IntoResponse for V2Error {
+impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let e = &self.0;
         let (status, error, code) = match e {
@@ -158,7 +158,7 @@ pub async fn signin_custom(
     Query(query): Query<ClientQuery>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<Value>, V2Error> {
+) -> Result<Json<Value>, OAuthError> {
     let body = parse_body(&body)?;
     let env = env_of(&service, &query, &body, &headers)?;
     if body.provider_id.as_deref().is_some_and(|p| p != "custom") {
@@ -180,7 +180,7 @@ pub async fn signin_with_provider(
     Query(query): Query<ClientQuery>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<Value>, V2Error> {
+) -> Result<Json<Value>, OAuthError> {
     let body = parse_body(&body)?;
     if body.provider_id.as_deref() != Some("custom") {
         return Err(AuthError::BadRequest(
@@ -217,7 +217,7 @@ fn sign_in_with_ticket(
     ticket: &str,
     headers: &HeaderMap,
     route: &'static str,
-) -> Result<Json<Value>, V2Error> {
+) -> Result<Json<Value>, OAuthError> {
     let now = customauth_core::now_ms();
     let signed = service.sign_in_with_ticket(env, ticket, now)?;
     tracing::info!(
@@ -238,7 +238,7 @@ pub async fn signin_anonymously(
     Query(query): Query<ClientQuery>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<Value>, V2Error> {
+) -> Result<Json<Value>, OAuthError> {
     let body = parse_body(&body)?;
     let env = env_of(&service, &query, &body, &headers)?;
     let now = customauth_core::now_ms();
@@ -254,7 +254,7 @@ pub async fn token(
     Query(query): Query<ClientQuery>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<Value>, V2Error> {
+) -> Result<Json<Value>, OAuthError> {
     let body = parse_body(&body)?;
     // @cloudbase/oauth 2.0-2.5 name no env: the refresh token's session
     // has one.
@@ -283,7 +283,7 @@ pub async fn user_me(
     State(service): State<Arc<Service>>,
     Query(query): Query<ClientQuery>,
     headers: HeaderMap,
-) -> Result<Json<Value>, V2Error> {
+) -> Result<Json<Value>, OAuthError> {
     service
         .lookups
         .v2
@@ -320,7 +320,7 @@ pub async fn revoke(
     State(service): State<Arc<Service>>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<Value>, V2Error> {
+) -> Result<Json<Value>, OAuthError> {
     let body = parse_body(&body)?;
     let token = body
         .token
