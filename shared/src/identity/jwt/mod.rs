@@ -313,8 +313,8 @@ impl JwtVerifier {
         let header = header(token)?;
         #[cfg(feature = "jwks-url")]
         if let Some(remote) = &self.remote {
-            let set = remote.keys_now(header.kid.as_deref()).ok_or(NO_KEYS)?;
-            return verify_with(&set.keys, true, &header, token, user_id_claim);
+            let held = remote.keys_now(header.kid.as_deref()).ok_or(NO_KEYS)?;
+            return verify_with(held.keys(), true, &header, token, user_id_claim);
         }
         verify_with(&self.keys, self.by_kid, &header, token, user_id_claim)
     }
@@ -330,11 +330,24 @@ impl JwtVerifier {
         #[cfg(feature = "jwks-url")]
         if let Some(remote) = &self.remote {
             let header = header(token)?;
-            let set = remote
-                .verify_keys(header.kid.as_deref())
-                .await
-                .ok_or(NO_KEYS)?;
-            return verify_with(&set.keys, true, &header, token, user_id_claim);
+            let kid = header.kid.as_deref();
+            let had_keys = match remote.held() {
+                // The common case, as cheap as a static JWKS: the keys held
+                // name the token's kid (or it has none); no fetch, no wait.
+                Some(held) => {
+                    let selected = Self::select(held.keys(), true, kid);
+                    match selected {
+                        Ok(key) if kid.is_none() || key.kid.as_deref() == kid => {
+                            return verify_key(key, &header, token, user_id_claim);
+                        }
+                        Err(refused) if kid.is_none() => return Err(refused),
+                        _ => true,
+                    }
+                }
+                None => false,
+            };
+            let held = remote.refetch(had_keys).await.ok_or(NO_KEYS)?;
+            return verify_with(held.keys(), true, &header, token, user_id_claim);
         }
         self.verify(token, user_id_claim)
     }
@@ -359,6 +372,17 @@ fn verify_with(
     user_id_claim: &str,
 ) -> Result<VerifiedUser, AuthError> {
     let key = JwtVerifier::select(keys, by_kid, header.kid.as_deref())?;
+    verify_key(key, header, token, user_id_claim)
+}
+
+/// Verifies `token` (whose header is `header`) with `key`, its algorithm
+/// the key's.
+fn verify_key(
+    key: &JwtKey,
+    header: &jsonwebtoken::Header,
+    token: &str,
+    user_id_claim: &str,
+) -> Result<VerifiedUser, AuthError> {
     if header.alg != key.alg {
         return Err(AuthError::Invalid(
             "the token's algorithm is not the configured key's",
