@@ -393,6 +393,11 @@ async fn encryption_symmetric_and_unknown_keys_are_skipped_and_algorithms_are_th
         serde_json::json!({"kty": "XYZ", "kid": "key-xyz", "q": "1"}),
     );
     keys.insert(0, serde_json::json!({"kty": "EC", "kid": "key-alg", "alg": "ES999", "crv": "P-256", "x": "x", "y": "y"}));
+    // A key whose common parameters do not parse at all.
+    keys.insert(
+        0,
+        serde_json::json!({"kty": "EC", "kid": "key-odd", "use": 42, "crv": "P-256"}),
+    );
     let idp = Idp::start(Answer::body(&set.to_string())).await;
     let auth = auth(&idp.jwks_url(), &[]);
     assert_eq!(
