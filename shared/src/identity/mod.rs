@@ -69,12 +69,15 @@
 // `caller` (the types every mode returns, and the claims view) is a leaf;
 // `headers`, `gateway`, `api_key` and `jwt` use it and nothing else of this
 // folder; this module uses them all and re-exports their public items.
+// `https` (the plain-http rule and the HTTPS client) is a leaf shared by
+// `cloudbase` and `jwt`'s keys at a URL.
 mod api_key;
 mod caller;
 pub mod cloudbase;
 pub mod context;
 mod gateway;
 mod headers;
+mod https;
 mod jwt;
 #[cfg(test)]
 mod tests;

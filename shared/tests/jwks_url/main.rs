@@ -187,6 +187,68 @@ async fn a_flood_of_made_up_kids_fetches_at_most_once_per_min_refresh() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_for_a_new_kid_during_its_refetch_share_that_one_fetch() {
+    let (a, b) = (SigningKey::new("key-a"), SigningKey::new("key-b"));
+    let idp = Idp::start(Answer::keys(&[&a])).await;
+    let auth = std::sync::Arc::new(auth(
+        &idp.jwks_url(),
+        &[
+            ("CUSTOMAUTH_JWT_JWKS_MIN_REFRESH_SECONDS", "1"),
+            ("CUSTOMAUTH_JWT_JWKS_TIMEOUT_MS", "3000"),
+        ],
+    ));
+    assert_eq!(
+        user(check(&auth, &a.token("user_a", AUDIENCE)).await),
+        "user_a"
+    );
+    // Past the minimum interval, the provider rotates and answers slowly:
+    // every request for key-b arrives while the first one's fetch runs.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    idp.answer(Answer::keys(&[&b, &a]).delay(Duration::from_millis(400)));
+    let before = idp.hits();
+    let token = b.token("user_b", AUDIENCE);
+    let requests: Vec<_> = (0..8)
+        .map(|_| {
+            let (auth, token) = (std::sync::Arc::clone(&auth), token.clone());
+            tokio::spawn(async move { check(&auth, &token).await })
+        })
+        .collect();
+    for request in requests {
+        let answer = request.await.expect("request task");
+        assert_eq!(user(answer), "user_b", "each waits for the fetch under way");
+    }
+    assert_eq!(idp.hits(), before + 1, "one fetch for all eight");
+}
+
+#[tokio::test]
+async fn a_keys_algorithm_is_the_one_its_jwk_names_never_the_tokens() {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    // The fixture JWKS: its RSA key (kid k2048) says alg RS256.
+    let idp = Idp::start(Answer::body(customauth_testkit::fixtures::keys::JWKS)).await;
+    let auth = auth(&idp.jwks_url(), &[]);
+    let private =
+        EncodingKey::from_rsa_pem(customauth_testkit::fixtures::keys::K2048_PKCS1.as_bytes())
+            .expect("fixture key");
+    let now = customauth::now_ms() / 1000;
+    let claims = serde_json::json!({"sub": "user_rsa", "aud": AUDIENCE, "exp": now + 600});
+    let signed = |alg| {
+        let mut header = Header::new(alg);
+        header.kid = Some("k2048".into());
+        jsonwebtoken::encode(&header, &claims, &private).expect("signs")
+    };
+    assert_eq!(
+        user(check(&auth, &signed(Algorithm::RS256)).await),
+        "user_rsa"
+    );
+    // Signed by the same private key, with another algorithm of the family
+    // the token names: refused, the key is for RS256 only.
+    for alg in [Algorithm::RS384, Algorithm::RS512, Algorithm::PS256] {
+        let answer = check(&auth, &signed(alg)).await;
+        assert!(is_invalid(&answer), "{alg:?}: {answer:?}");
+    }
+}
+
 #[tokio::test]
 async fn a_provider_down_at_start_gives_503_until_its_keys_arrive() {
     let a = SigningKey::new("key-a");
@@ -331,6 +393,11 @@ async fn encryption_symmetric_and_unknown_keys_are_skipped_and_algorithms_are_th
         serde_json::json!({"kty": "XYZ", "kid": "key-xyz", "q": "1"}),
     );
     keys.insert(0, serde_json::json!({"kty": "EC", "kid": "key-alg", "alg": "ES999", "crv": "P-256", "x": "x", "y": "y"}));
+    // A key whose common parameters do not parse at all.
+    keys.insert(
+        0,
+        serde_json::json!({"kty": "EC", "kid": "key-odd", "use": 42, "crv": "P-256"}),
+    );
     let idp = Idp::start(Answer::body(&set.to_string())).await;
     let auth = auth(&idp.jwks_url(), &[]);
     assert_eq!(

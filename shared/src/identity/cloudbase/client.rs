@@ -13,7 +13,6 @@ use http_body_util::{BodyExt as _, Full, Limited};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use lambda_http::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use lambda_http::http::{Extensions, HeaderMap, HeaderValue, Method, Request, Uri};
 use tokio::sync::{OnceCell, Semaphore};
@@ -71,31 +70,9 @@ impl CloudBase {
         )
         .parse()
         .map_err(|e| invalid(format!("{e}")))?;
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let builder = match hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(Arc::clone(&provider))
-        {
-            Ok(builder) => builder,
-            Err(e) if settings.origin.starts_with("https:") => {
-                return Err(invalid(format!(
-                    "no CA certificates could be loaded to check {}: {e}",
-                    settings.origin
-                )));
-            }
-            // Plain HTTP (the emulator) needs no roots.
-            Err(_) => {
-                let tls = rustls::ClientConfig::builder_with_provider(provider)
-                    .with_safe_default_protocol_versions()
-                    .map_err(|e| invalid(format!("{e}")))?
-                    .with_root_certificates(rustls::RootCertStore::empty())
-                    .with_no_client_auth();
-                hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls)
-            }
-        };
-        let connector = builder.https_or_http().enable_http1().build();
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build(connector);
+        // Plain HTTP (the emulator on loopback) needs no roots.
+        let client = super::super::https::client(settings.origin.starts_with("https:"))
+            .map_err(|e| invalid(format!("{e} (to check {})", settings.origin)))?;
         Ok(Self {
             cache: Cache::new(settings.cache_entries, settings.cache_ttl),
             refusals: Refusals::new(REFUSAL_CACHE_ENTRIES, REFUSAL_CACHE_TTL),

@@ -211,10 +211,11 @@ fn origin(endpoint: &str) -> Result<String, ConfigError> {
     let authority = uri
         .authority()
         .ok_or_else(|| invalid("the origin has no host"))?;
-    if scheme == "http" && !is_loopback(authority.host()) {
+    if scheme == "http" && !super::https::is_loopback(authority.host()) {
         return Err(invalid(
             "plain http:// would send access tokens in clear text: use https://, or http:// \
-             to a loopback address only (127.0.0.1, [::1], localhost: the emulator)",
+             to a loopback IP address only (127.0.0.1, [::1]: the emulator; not a name such as \
+             localhost, which the resolver could send elsewhere)",
         ));
     }
     let path = uri.path();
@@ -224,15 +225,6 @@ fn origin(endpoint: &str) -> Result<String, ConfigError> {
         ));
     }
     Ok(format!("{scheme}://{authority}"))
-}
-
-/// Whether `host` (as a URI spells it: IPv6 in brackets) is this machine.
-fn is_loopback(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.to_canonical().is_loopback())
 }
 
 /// What a token that is a JWT says of itself, unverified: good only for

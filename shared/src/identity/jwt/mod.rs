@@ -9,21 +9,22 @@
 //! any other service with the same key would be accepted: that refuses to
 //! start unless `CUSTOMAUTH_JWT_ALLOW_ANY_AUDIENCE=1`. The keys are read in
 //! `keys`; keys at a URL (`CUSTOMAUTH_JWT_JWKS_URL`, or the OpenID discovery
-//! of `CUSTOMAUTH_JWT_OIDC_ISSUER`) are fetched and kept fresh by `remote`.
+//! of `CUSTOMAUTH_JWT_OIDC_ISSUER`) are fetched and kept fresh by `remote`;
+//! one token is checked against one key in `check`.
 
+mod check;
 mod keys;
 #[cfg(feature = "jwks-url")]
 mod remote;
 
 use std::fmt;
 
-use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde_json::Value;
 use zeroize::Zeroizing;
 
+use self::check::{validation, verify_key};
 use self::keys::{jwks_keys, pem_public_key};
-use super::caller::{AuthError, Claims, VerifiedUser};
+use super::caller::{AuthError, VerifiedUser};
 use crate::config::ConfigError;
 use crate::env::var;
 
@@ -313,8 +314,8 @@ impl JwtVerifier {
         let header = header(token)?;
         #[cfg(feature = "jwks-url")]
         if let Some(remote) = &self.remote {
-            let set = remote.keys_now(header.kid.as_deref()).ok_or(NO_KEYS)?;
-            return verify_with(&set.keys, true, &header, token, user_id_claim);
+            let held = remote.keys_now(header.kid.as_deref()).ok_or(NO_KEYS)?;
+            return verify_with(held.keys(), true, &header, token, user_id_claim);
         }
         verify_with(&self.keys, self.by_kid, &header, token, user_id_claim)
     }
@@ -330,11 +331,24 @@ impl JwtVerifier {
         #[cfg(feature = "jwks-url")]
         if let Some(remote) = &self.remote {
             let header = header(token)?;
-            let set = remote
-                .verify_keys(header.kid.as_deref())
-                .await
-                .ok_or(NO_KEYS)?;
-            return verify_with(&set.keys, true, &header, token, user_id_claim);
+            let kid = header.kid.as_deref();
+            let had_keys = match remote.held() {
+                // The common case, as cheap as a static JWKS: the keys held
+                // name the token's kid (or it has none); no fetch, no wait.
+                Some(held) => {
+                    let selected = Self::select(held.keys(), true, kid);
+                    match selected {
+                        Ok(key) if kid.is_none() || key.kid.as_deref() == kid => {
+                            return verify_key(key, &header, token, user_id_claim);
+                        }
+                        Err(refused) if kid.is_none() => return Err(refused),
+                        _ => true,
+                    }
+                }
+                None => false,
+            };
+            let held = remote.refetch(had_keys).await.ok_or(NO_KEYS)?;
+            return verify_with(held.keys(), true, &header, token, user_id_claim);
         }
         self.verify(token, user_id_claim)
     }
@@ -359,37 +373,7 @@ fn verify_with(
     user_id_claim: &str,
 ) -> Result<VerifiedUser, AuthError> {
     let key = JwtVerifier::select(keys, by_kid, header.kid.as_deref())?;
-    if header.alg != key.alg {
-        return Err(AuthError::Invalid(
-            "the token's algorithm is not the configured key's",
-        ));
-    }
-    if header.crit.is_some() {
-        return Err(AuthError::Invalid(
-            "the token has critical header extensions (crit), none of which are supported",
-        ));
-    }
-    let data = jsonwebtoken::decode::<UniqueClaims>(token, &key.key, &key.validation)
-        .map_err(|e| AuthError::Invalid(jwt_error_reason(e.kind())))?;
-    // RFC 7519 makes `iss` one string; jsonwebtoken also takes an array
-    // that contains an accepted issuer.
-    if data.claims.0.get("iss").is_some_and(|iss| !iss.is_string()) {
-        return Err(AuthError::Invalid("the token's iss is not a string"));
-    }
-    let now = crate::now_ms() / 1000;
-    let latest = now + JWT_MAX_LIFETIME_SECS + JWT_LEEWAY_SECS;
-    if data
-        .claims
-        .0
-        .get("exp")
-        .and_then(Value::as_f64)
-        .is_none_or(|exp| exp > latest as f64)
-    {
-        return Err(AuthError::Invalid(
-            "token exp is more than 24 hours ahead (times are in seconds)",
-        ));
-    }
-    Claims::Object(&data.claims.0).user(user_id_claim)
+    verify_key(key, header, token, user_id_claim)
 }
 
 impl fmt::Debug for JwtVerifier {
@@ -399,55 +383,6 @@ impl fmt::Debug for JwtVerifier {
             return fmt::Debug::fmt(remote, f);
         }
         fmt::Debug::fmt(&self.keys, f)
-    }
-}
-
-/// The claims of a bearer token, refusing duplicate names: with two `sub`
-/// (or two of the identity claim) another parser could read the other one.
-struct UniqueClaims(serde_json::Map<String, Value>);
-
-impl<'de> serde::Deserialize<'de> for UniqueClaims {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = UniqueClaims;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object of claims")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<UniqueClaims, A::Error> {
-                let mut claims = serde_json::Map::new();
-                while let Some((name, value)) = map.next_entry::<String, Value>()? {
-                    if claims.contains_key(&name) {
-                        return Err(serde::de::Error::custom("duplicate claim"));
-                    }
-                    claims.insert(name, value);
-                }
-                Ok(UniqueClaims(claims))
-            }
-        }
-        deserializer.deserialize_map(Visitor)
-    }
-}
-
-fn jwt_error_reason(kind: &ErrorKind) -> &'static str {
-    match kind {
-        ErrorKind::InvalidSignature => "bad token signature",
-        ErrorKind::ExpiredSignature => "token expired",
-        ErrorKind::ImmatureSignature => "token not valid yet (nbf)",
-        ErrorKind::InvalidIssuer => "token issuer not accepted",
-        ErrorKind::InvalidAudience => "token audience not accepted",
-        ErrorKind::InvalidAlgorithm => "the token's algorithm is not the configured key's",
-        ErrorKind::MissingRequiredClaim(claim) => match claim.as_str() {
-            "exp" => "the token has no exp claim",
-            "iss" => "the token has no iss claim",
-            "aud" => "the token has no aud claim",
-            _ => "the token lacks a required claim",
-        },
-        ErrorKind::InvalidClaimFormat(_) => "the token's exp or nbf is not a number",
-        _ => "malformed token",
     }
 }
 
@@ -466,31 +401,4 @@ fn parse_list(var: &'static str, what: &str, list: &str) -> Result<Vec<String>, 
         });
     }
     Ok(values)
-}
-
-fn validation(
-    alg: Algorithm,
-    issuer: Option<&[String]>,
-    audience: Option<&[String]>,
-) -> Validation {
-    let mut v = Validation::new(alg);
-    v.leeway = JWT_LEEWAY_SECS;
-    v.validate_exp = true;
-    v.validate_nbf = true;
-    let mut required = vec!["exp"];
-    if let Some(issuer) = issuer {
-        v.set_issuer(issuer);
-        required.push("iss");
-    }
-    match audience {
-        Some(audience) => {
-            v.set_audience(audience);
-            required.push("aud");
-        }
-        // Unconfigured means unchecked (jsonwebtoken would otherwise refuse
-        // every token that carries an aud).
-        None => v.validate_aud = false,
-    }
-    v.set_required_spec_claims(&required);
-    v
 }
