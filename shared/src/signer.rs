@@ -1,12 +1,19 @@
 //! The signer of the moment: a fixed [`TicketSigner`], or one that follows
 //! the rotation of a remote credentials source.
 //!
+//! [`from_env`] is how a function gets its signer: it reads the credentials
+//! source and `CUSTOMAUTH_ENV`, and is the one place the `aws` feature is
+//! switched for them. The walk goes one way: a handler asks the signer, the
+//! signer reads a source ([`CredentialsSource`] of the core, or a
+//! [`Remote`](crate::aws::Remote) of [`aws`](crate::aws)), the source the core.
+//!
 //! [`SignerHandle::fixed`] and [`SignerHandle::local`] serve file, inline and
 //! split credentials (read once; a new key needs a restart).
 //! [`SignerHandle::refreshing`] takes any [`CredentialsLoader`] (the AWS
-//! sources in [`aws`](crate::aws) are one), re-reads it at an interval and
-//! swaps in the new key when the credentials changed; a failed refresh keeps
-//! the key it has. Nothing here needs the AWS SDK.
+//! sources are one), re-reads it at an interval and swaps in the new key when
+//! the credentials changed; a failed refresh keeps the key it has. Only
+//! [`SignerHandle::from_source`] and [`from_env`] with the `aws` feature need
+//! the AWS SDK.
 
 use std::fmt;
 use std::future::Future;
@@ -17,8 +24,31 @@ use tokio::task::AbortHandle;
 use tokio::time::MissedTickBehavior;
 use tracing::{debug, info, warn};
 
-use crate::credentials::{Credentials, CredentialsError, CredentialsSource};
-use crate::ticket::TicketSigner;
+use customauth_core::config::ConfigError;
+use customauth_core::credentials::{Credentials, CredentialsError, CredentialsSource, VAR_ENV};
+use customauth_core::env::var;
+use customauth_core::ticket::TicketSigner;
+
+/// The signer the environment configures: exactly one credentials source
+/// (file, inline, split; Secrets Manager or SSM with the `aws` feature,
+/// re-read every `CUSTOMAUTH_CREDENTIALS_TTL_SECONDS`), its `env_id` checked
+/// against `CUSTOMAUTH_ENV` when set.
+///
+/// # Errors
+/// [`ConfigError`] naming the variable at fault, or the credentials error
+/// (source down, malformed, env mismatch; a remote source without the `aws`
+/// feature).
+pub async fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<SignerHandle, ConfigError> {
+    #[cfg(feature = "aws")]
+    let settings = crate::aws::AwsFetchSettings::from_env(env)?;
+    let source = CredentialsSource::from_env(env)?;
+    let expected_env = var(env, VAR_ENV);
+    #[cfg(feature = "aws")]
+    let signer = SignerHandle::from_source(&source, expected_env.as_deref(), &settings).await?;
+    #[cfg(not(feature = "aws"))]
+    let signer = SignerHandle::local(&source, expected_env.as_deref())?;
+    Ok(signer)
+}
 
 /// A source of credentials that can be read again: a secret that may be
 /// rotated.
@@ -116,6 +146,32 @@ impl SignerHandle {
         Ok(Self::fixed(signer_from(&credentials, &source.origin())?))
     }
 
+    /// The signer for `source`: local sources read once
+    /// ([`SignerHandle::local`]), remote ones through the AWS SDK configured
+    /// by `settings`, re-read every
+    /// [`refresh_interval`](crate::aws::AwsFetchSettings::refresh_interval)
+    /// ([`SignerHandle::refreshing`]).
+    ///
+    /// # Errors
+    /// As [`load_credentials_with`](crate::aws::load_credentials_with);
+    /// [`CredentialsError::Key`] naming the source when the private key
+    /// cannot be used. The wait is bounded by `settings` (about
+    /// [`operation_timeout`](crate::aws::AwsFetchSettings::operation_timeout)).
+    #[cfg(feature = "aws")]
+    pub async fn from_source(
+        source: &CredentialsSource,
+        expected_env: Option<&str>,
+        settings: &crate::aws::AwsFetchSettings,
+    ) -> Result<Self, CredentialsError> {
+        match crate::aws::Remote::of(source, settings).await? {
+            Some(remote) => {
+                let every = remote.refresh_interval();
+                Self::refreshing(remote, expected_env.map(str::to_owned), every).await
+            }
+            None => Self::local(source, expected_env),
+        }
+    }
+
     /// Loads the credentials from `loader` once and parses the key. With a
     /// non-zero `every`, spawns a task on the current Tokio runtime that
     /// re-reads the source at that interval: a new key replaces the current
@@ -164,6 +220,18 @@ impl SignerHandle {
     /// Whether a background task refreshes the signer.
     pub fn is_refreshing(&self) -> bool {
         self.inner.refresh.is_some()
+    }
+}
+
+/// An AWS secret or parameter is read again through its own client.
+#[cfg(feature = "aws")]
+impl CredentialsLoader for crate::aws::Remote {
+    fn origin(&self) -> &str {
+        Self::origin(self)
+    }
+
+    async fn load(&self, expected_env: Option<&str>) -> Result<Credentials, CredentialsError> {
+        Self::load(self, expected_env).await
     }
 }
 
@@ -229,7 +297,8 @@ mod tests {
     use zeroize::Zeroizing;
 
     use super::*;
-    use crate::credentials::VAR_INLINE;
+    use customauth_core::credentials::VAR_INLINE;
+    use customauth_core::env::from_pairs;
 
     fn json(key: &str, key_id: &str, env_id: &str) -> String {
         serde_json::json!({"private_key_id": key_id, "private_key": key, "env_id": env_id})
@@ -301,6 +370,25 @@ mod tests {
         assert!(
             shown.contains("kid-1") && !shown.contains("PRIVATE KEY"),
             "{shown}"
+        );
+    }
+
+    #[tokio::test]
+    async fn from_env_reads_the_source_and_checks_the_env() {
+        let credentials = json(keys::K2048_PKCS8, "kid-1", "env-1");
+        let env = from_pairs(&[(VAR_INLINE, &credentials), (VAR_ENV, "env-1")]);
+        let handle = from_env(&env).await.expect("loads");
+        assert!(!handle.is_refreshing());
+        assert_eq!(handle.current().key_id(), "kid-1");
+
+        let env = from_pairs(&[(VAR_INLINE, &credentials), (VAR_ENV, "env-2")]);
+        let err = from_env(&env).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Credentials(CredentialsError::EnvMismatch { .. })
+            ),
+            "{err}"
         );
     }
 
@@ -388,5 +476,41 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, CredentialsError::Remote { .. }), "{err}");
+    }
+
+    #[cfg(feature = "aws")]
+    #[tokio::test]
+    async fn from_source_reads_a_local_source_once() {
+        let handle = SignerHandle::from_source(
+            &inline(keys::K2048_PKCS8, "env-1"),
+            None,
+            &crate::aws::AwsFetchSettings::default(),
+        )
+        .await
+        .expect("loads");
+        assert!(!handle.is_refreshing());
+        assert_eq!(handle.current().key_id(), "kid-1");
+        let shown = format!("{handle:?}");
+        assert!(
+            shown.contains("kid-1") && !shown.contains("PRIVATE KEY"),
+            "{shown}"
+        );
+    }
+
+    #[cfg(feature = "aws")]
+    #[tokio::test]
+    async fn from_source_names_a_local_source_with_an_unusable_key() {
+        let source = inline(
+            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+            "e",
+        );
+        let err =
+            SignerHandle::from_source(&source, None, &crate::aws::AwsFetchSettings::default())
+                .await
+                .unwrap_err();
+        assert!(
+            matches!(&err, CredentialsError::Key { origin, .. } if origin == VAR_INLINE),
+            "{err}"
+        );
     }
 }

@@ -95,6 +95,7 @@ use crate::env::var;
 
 pub use self::api_key::{
     MIN_API_KEY_BITS, MIN_API_KEY_CHARS, MIN_API_KEY_DISTINCT_CHARS, VAR_API_KEYS,
+    VAR_API_KEYS_SECRET_ID,
 };
 pub use self::caller::{AuthError, Caller, UserInfo, VerifiedUser};
 pub use self::headers::MAX_CREDENTIAL_BYTES;
@@ -312,6 +313,30 @@ impl CallerAuth {
             user_id_claim,
             verifier,
         })
+    }
+
+    /// As [`CallerAuth::from_env`], with the API keys read from the Secrets
+    /// Manager secret `CUSTOMAUTH_API_KEYS_SECRET_ID` names, when it names
+    /// one (createTicket; the `aws` feature).
+    ///
+    /// # Errors
+    /// Those of [`CallerAuth::from_env`]; [`ConfigError::Conflict`] when
+    /// both `CUSTOMAUTH_API_KEYS` and the secret are set, or the build has no
+    /// `aws` feature; the credentials error when the secret cannot be read.
+    pub async fn from_env_and_secret(
+        env: &impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let Some(keys) = api_key::keys_from_secret(env).await? else {
+            return Self::from_env(env);
+        };
+        let with_keys = |k: &str| {
+            if k == VAR_API_KEYS {
+                Some(keys.to_string())
+            } else {
+                env(k)
+            }
+        };
+        Self::from_env(&with_keys)
     }
 
     /// The configured mode.
