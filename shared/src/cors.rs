@@ -17,11 +17,19 @@ use lambda_http::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use lambda_http::http::{HeaderName, HeaderValue, Method, Uri};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use customauth_core::env::Setting;
+
 use crate::config::ConfigError;
 use crate::env::var;
 
 /// Comma-separated origins allowed to call from a browser.
 pub const VAR_CORS_ALLOWED_ORIGINS: &str = "CUSTOMAUTH_CORS_ALLOWED_ORIGINS";
+
+/// The CORS variable.
+pub const SETTINGS: &[Setting] = &[Setting::new(
+    VAR_CORS_ALLOWED_ORIGINS,
+    "browser origins allowed to call (comma-separated, exact)",
+)];
 
 /// How long a browser may cache a preflight answer.
 pub const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(600);

@@ -43,23 +43,16 @@ mod words;
 use std::time::Duration;
 
 use customauth_core::config::{ConfigError, number};
-use customauth_core::credentials::{Credentials, CredentialsError, CredentialsSource};
+use customauth_core::credentials::{
+    Credentials, CredentialsError, CredentialsSource, DEFAULT_CREDENTIALS_TTL, MAX_CREDENTIALS_TTL,
+    VAR_CREDENTIALS_TTL,
+};
 use zeroize::Zeroizing;
 
 /// Static AWS credentials, for [`AwsFetchSettings::credentials`] (tests and
 /// local emulators; deployments use the default chain).
 pub use aws_sdk_secretsmanager::config::Credentials as AwsCredentials;
 pub use remote::Remote;
-
-/// Seconds between two reads of a remote credentials source; `0` disables
-/// refreshing.
-pub const VAR_CREDENTIALS_TTL: &str = "CUSTOMAUTH_CREDENTIALS_TTL_SECONDS";
-
-/// The refresh interval when [`VAR_CREDENTIALS_TTL`] is unset: 5 minutes.
-pub const DEFAULT_CREDENTIALS_TTL: Duration = Duration::from_secs(300);
-
-/// The largest accepted [`VAR_CREDENTIALS_TTL`]: one day.
-pub const MAX_CREDENTIALS_TTL: Duration = Duration::from_secs(86_400);
 
 /// How AWS is called: time limits, retries, refresh interval, and overrides
 /// of the SDK's default configuration chain (for tests and local emulators).

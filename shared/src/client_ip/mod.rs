@@ -36,6 +36,8 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use lambda_http::http::{Extensions, HeaderMap, Request};
 use lambda_http::request::RequestContext;
 
+use customauth_core::env::Setting;
+
 use crate::config::ConfigError;
 use crate::env::var;
 
@@ -45,6 +47,22 @@ pub const VAR_TRUSTED_PROXIES: &str = "CUSTOMAUTH_TRUSTED_PROXIES";
 /// Set to `1` to accept trusted-proxy ranges broader than the bound
 /// ([`MAX_V4_PREFIX_BREADTH`], [`MAX_V6_PREFIX_BREADTH`], [`MAX_TRUSTED_RANGES`]).
 pub const VAR_ALLOW_BROAD_TRUSTED_PROXIES: &str = "CUSTOMAUTH_ALLOW_BROAD_TRUSTED_PROXIES";
+
+/// The client-IP variables.
+pub const SETTINGS: &[Setting] = &[
+    Setting::new(
+        VAR_TRUSTED_PROXIES,
+        "CIDRs whose forwarding header is believed (at most /8 or /32 each; never everyone); cloudbase-context: the gateway's",
+    ),
+    Setting::new(
+        VAR_ALLOW_BROAD_TRUSTED_PROXIES,
+        "1 to trust ranges broader than a /8 (IPv4) or /32 (IPv6), or more than four of them",
+    ),
+    Setting::new(
+        VAR_FORWARDED_HEADER,
+        "the one header they write: x-forwarded-for (default), forwarded or x-real-ip",
+    ),
+];
 
 /// The broadest IPv4 range trusted without the opt-out: a /8.
 pub const MAX_V4_PREFIX_BREADTH: u8 = 8;

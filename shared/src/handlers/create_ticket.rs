@@ -4,13 +4,16 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 
-use super::{API_KEYS, CALLER_AUTH, CLIENT_IP, CREDENTIALS, LIMITS, SERVER};
-use crate::client_ip::TrustedProxies;
+use customauth_core::credentials;
+use customauth_core::env::Setting;
+use customauth_core::ticket::LIMIT_SETTINGS;
+
+use crate::client_ip::{self, TrustedProxies};
 use crate::config::ConfigError;
 use crate::env::var;
-use crate::function::{Function, Variable};
+use crate::function::Function;
 use crate::http::{ApiError, RequestId, json_body, json_response, present};
-use crate::identity::{Caller, CallerAuth, CallerAuthMode, VAR_CALLER_AUTH};
+use crate::identity::{self, Caller, CallerAuth, CallerAuthMode, VAR_CALLER_AUTH};
 use crate::layer::{ClientIp, IdentityLayer};
 use crate::server::log_queue::{AUDIT_TARGET, audit_slot};
 use crate::signer::{self, SignerHandle};
@@ -86,13 +89,12 @@ impl Function for CreateTicket {
                                  {\"ticket\", ...} for the verified caller";
     const METHODS: &'static [Method] = &[Method::POST];
     const ALLOW: &'static str = "POST";
-    const VARIABLES: &'static [&'static [Variable]] = &[
-        CREDENTIALS,
-        CALLER_AUTH,
-        API_KEYS,
-        LIMITS,
-        CLIENT_IP,
-        SERVER,
+    const SETTINGS: &'static [&'static [Setting]] = &[
+        credentials::SETTINGS,
+        identity::SETTINGS,
+        identity::API_KEY_SETTINGS,
+        LIMIT_SETTINGS,
+        client_ip::SETTINGS,
     ];
 
     /// Reads the configuration and loads the key, once.

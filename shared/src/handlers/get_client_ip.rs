@@ -4,10 +4,11 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 
-use super::{CLIENT_IP, SERVER};
-use crate::client_ip::TrustedProxies;
+use customauth_core::env::Setting;
+
+use crate::client_ip::{self, TrustedProxies};
 use crate::config::ConfigError;
-use crate::function::{Function, Variable};
+use crate::function::Function;
 use crate::http::{ApiError, json_response};
 use crate::layer::{ClientIp, IdentityLayer};
 
@@ -37,7 +38,7 @@ impl Function for GetClientIp {
         "getClientIP: GET or POST -> {\"ip\"}, \"\" when unknown (as the SDK's getClientIP)";
     const METHODS: &'static [Method] = &[Method::GET, Method::POST];
     const ALLOW: &'static str = "GET, POST";
-    const VARIABLES: &'static [&'static [Variable]] = &[CLIENT_IP, SERVER];
+    const SETTINGS: &'static [&'static [Setting]] = &[client_ip::SETTINGS];
 
     /// Reads `CUSTOMAUTH_TRUSTED_PROXIES`, once.
     ///

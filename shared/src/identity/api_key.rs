@@ -15,6 +15,8 @@ use aws_lc_rs::digest;
 use subtle::{Choice, ConstantTimeEq};
 use zeroize::Zeroizing;
 
+use customauth_core::env::Setting;
+
 use crate::config::ConfigError;
 use crate::env::var;
 
@@ -24,6 +26,18 @@ pub const VAR_API_KEYS: &str = "CUSTOMAUTH_API_KEYS";
 /// an alternative to [`VAR_API_KEYS`] that keeps them out of the function's
 /// configuration (createTicket, the `aws` feature).
 pub const VAR_API_KEYS_SECRET_ID: &str = "CUSTOMAUTH_API_KEYS_SECRET_ID";
+/// The API-key variables (createTicket only: an API key names a backend).
+pub const API_KEY_SETTINGS: &[Setting] = &[
+    Setting::new(
+        VAR_API_KEYS,
+        "api-key mode: comma-separated keys (16+ characters, 8+ different, 64+ bits)",
+    ),
+    Setting::new(
+        VAR_API_KEYS_SECRET_ID,
+        "api-key mode: a Secrets Manager secret holding them",
+    ),
+];
+
 /// Shortest API key accepted, in characters.
 pub const MIN_API_KEY_CHARS: usize = 16;
 /// Fewest different characters an API key may be made of.

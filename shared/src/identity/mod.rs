@@ -90,12 +90,14 @@ use self::context::ContextReader;
 use self::gateway::gateway_user;
 use self::headers::{bearer, presented_api_key};
 use self::jwt::JwtVerifier;
+use customauth_core::env::Setting;
+
 use crate::config::ConfigError;
 use crate::env::var;
 
 pub use self::api_key::{
-    MIN_API_KEY_BITS, MIN_API_KEY_CHARS, MIN_API_KEY_DISTINCT_CHARS, VAR_API_KEYS,
-    VAR_API_KEYS_SECRET_ID,
+    API_KEY_SETTINGS, MIN_API_KEY_BITS, MIN_API_KEY_CHARS, MIN_API_KEY_DISTINCT_CHARS,
+    VAR_API_KEYS, VAR_API_KEYS_SECRET_ID,
 };
 pub use self::caller::{AuthError, Caller, UserInfo, VerifiedUser};
 pub use self::headers::MAX_CREDENTIAL_BYTES;
@@ -121,6 +123,71 @@ pub const VAR_USER_ID_CLAIM: &str = "CUSTOMAUTH_USER_ID_CLAIM";
 
 /// The claim read when `CUSTOMAUTH_USER_ID_CLAIM` is not set.
 pub const DEFAULT_USER_ID_CLAIM: &str = "sub";
+
+/// The caller-auth variables, jwt mode's among them (declared here, beside
+/// their re-export), for `--help` and the configuration table.
+pub const SETTINGS: &[Setting] = &[
+    Setting::new(
+        VAR_CALLER_AUTH,
+        "gateway, jwt, api-key, none; get-user-info also cloudbase, cloudbase-context (required)",
+    ),
+    Setting::new(
+        VAR_ALLOW_INSECURE_NONE,
+        "1 to allow none (development only)",
+    ),
+    Setting::with_default(VAR_USER_ID_CLAIM, "claim carrying the customUserId", "sub"),
+    Setting::new(VAR_JWT_SECRET, "jwt mode: HS256 secret (32 bytes or more)"),
+    Setting::new(
+        VAR_JWT_PUBLIC_KEY,
+        "jwt mode: PEM public key (RS256 or ES256)",
+    ),
+    Setting::new(VAR_JWT_JWKS, "jwt mode: JWKS document"),
+    Setting::new(
+        VAR_JWT_JWKS_URL,
+        "jwt mode: JWKS URL (https://), fetched and kept fresh",
+    ),
+    Setting::new(
+        VAR_JWT_OIDC_ISSUER,
+        "jwt mode: issuer URL (OpenID discovery); tokens must carry it as iss",
+    ),
+    Setting::with_default(
+        VAR_JWT_JWKS_MIN_REFRESH_SECONDS,
+        "jwt mode, keys at a URL: least time between refetches for an unknown kid",
+        "30",
+    ),
+    Setting::with_default(
+        VAR_JWT_JWKS_CACHE_MIN_SECONDS,
+        "jwt mode, keys at a URL: shortest key lifetime, and without max-age",
+        "300",
+    ),
+    Setting::with_default(
+        VAR_JWT_JWKS_CACHE_MAX_SECONDS,
+        "jwt mode, keys at a URL: longest key lifetime",
+        "86400",
+    ),
+    Setting::with_default(
+        VAR_JWT_JWKS_STALE_SECONDS,
+        "jwt mode, keys at a URL: last good keys serve this long while fetches fail",
+        "86400",
+    ),
+    Setting::with_default(
+        VAR_JWT_JWKS_TIMEOUT_MS,
+        "jwt mode, keys at a URL: bound on one fetch",
+        "5000",
+    ),
+    Setting::new(
+        VAR_JWT_ISSUER,
+        "jwt mode: accepted issuers (comma-separated)",
+    ),
+    Setting::new(
+        VAR_JWT_AUDIENCE,
+        "jwt mode: accepted audiences (comma-separated)",
+    ),
+    Setting::new(
+        VAR_JWT_ALLOW_ANY_AUDIENCE,
+        "jwt mode: 1 to start with neither issuer nor audience",
+    ),
+];
 
 /// How callers authenticate, from `CUSTOMAUTH_CALLER_AUTH`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

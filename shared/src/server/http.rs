@@ -28,6 +28,8 @@ use tokio::time::Sleep;
 use tower::Service;
 use tower::ServiceExt as _;
 
+use customauth_core::env::Setting;
+
 use crate::client_ip::PeerAddr;
 use crate::config::ConfigError;
 use crate::env::var;
@@ -39,6 +41,25 @@ pub const VAR_BODY_TIMEOUT_MS: &str = "CUSTOMAUTH_BODY_TIMEOUT_MS";
 pub const VAR_MAX_CONNECTIONS: &str = "CUSTOMAUTH_MAX_CONNECTIONS";
 /// How long an answer may wait for the client to read it, in ms.
 pub const VAR_WRITE_TIMEOUT_MS: &str = "CUSTOMAUTH_WRITE_TIMEOUT_MS";
+/// HTTP mode's bounds on a connection.
+pub const SETTINGS: &[Setting] = &[
+    Setting::with_default(
+        VAR_BODY_TIMEOUT_MS,
+        "HTTP mode: time to send a whole body, then 408",
+        "5000",
+    ),
+    Setting::with_default(
+        VAR_MAX_CONNECTIONS,
+        "HTTP mode: connections served at once",
+        "8192",
+    ),
+    Setting::with_default(
+        VAR_WRITE_TIMEOUT_MS,
+        "HTTP mode: time a client has to read an answer, then the connection closes",
+        "5000",
+    ),
+];
+
 /// The default deadline for writing an answer.
 pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a client may take to send the request head, and how long an idle

@@ -19,11 +19,19 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use tracing_subscriber::fmt::MakeWriter;
 
+use customauth_core::env::Setting;
+
 use crate::config::ConfigError;
 use crate::env::var;
 
 /// How many log lines HTTP mode queues for a slow sink.
 pub const VAR_LOG_QUEUE_LINES: &str = "CUSTOMAUTH_LOG_QUEUE_LINES";
+/// The log queue's variable.
+pub const SETTINGS: &[Setting] = &[Setting::new(
+    VAR_LOG_QUEUE_LINES,
+    "HTTP mode: log lines queued for a slow sink (default 128000); when full createTicket answers 503",
+)];
+
 /// The queue's size when `CUSTOMAUTH_LOG_QUEUE_LINES` is not set.
 pub const DEFAULT_LOG_QUEUE_LINES: usize = 128_000;
 /// The smallest accepted `CUSTOMAUTH_LOG_QUEUE_LINES`.

@@ -2,6 +2,8 @@
 //! format, a background writer in HTTP mode, and a filter that keeps raw
 //! Lambda events (which carry credentials) out of every log.
 
+use customauth_core::env::Setting;
+
 use crate::env::var;
 use crate::server::{VAR_RUNTIME_API, log_queue};
 
@@ -22,6 +24,17 @@ impl Drop for LogGuard {
     }
 }
 
+/// The log level's variable.
+pub const VAR_RUST_LOG: &str = "RUST_LOG";
+/// `JSON` for JSON lines on stdout (set by Lambda's JSON log format).
+pub const VAR_LOG_FORMAT: &str = "AWS_LAMBDA_LOG_FORMAT";
+
+/// The logging variables.
+pub const SETTINGS: &[Setting] = &[
+    Setting::with_default(VAR_RUST_LOG, "log level", "info"),
+    Setting::new(VAR_LOG_FORMAT, "JSON for JSON lines on stdout"),
+];
+
 /// Sets up `tracing`: JSON lines when `AWS_LAMBDA_LOG_FORMAT=JSON` (Lambda's
 /// structured logging), text otherwise; level from `RUST_LOG` (default
 /// `info`). JSON goes to stdout, text to stderr.
@@ -39,10 +52,10 @@ pub fn init_tracing(env: &impl Fn(&str) -> Option<String>) -> LogGuard {
     use tracing_subscriber::fmt::writer::BoxMakeWriter;
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
-    let filter = var(env, "RUST_LOG")
+    let filter = var(env, VAR_RUST_LOG)
         .and_then(|f| EnvFilter::try_new(f).ok())
         .unwrap_or_else(|| EnvFilter::new("info"));
-    let json = var(env, "AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json"));
+    let json = var(env, VAR_LOG_FORMAT).is_some_and(|f| f.eq_ignore_ascii_case("json"));
     let on_lambda = var(env, VAR_RUNTIME_API).is_some();
     let (writer, worker) = if on_lambda {
         let direct = if json {

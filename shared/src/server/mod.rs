@@ -21,6 +21,8 @@ pub mod refusals;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use customauth_core::env::Setting;
+
 use crate::config::ConfigError;
 use crate::env::var;
 
@@ -34,6 +36,18 @@ pub const VAR_RUNTIME_API: &str = "AWS_LAMBDA_RUNTIME_API";
 pub const VAR_HOST: &str = "HOST";
 /// HTTP mode listen port. Defaults to `8080`.
 pub const VAR_PORT: &str = "PORT";
+/// Where HTTP mode listens.
+pub const LISTEN_SETTINGS: &[Setting] = &[
+    Setting::with_default(VAR_HOST, "HTTP mode listen address", "127.0.0.1"),
+    Setting::with_default(VAR_PORT, "HTTP mode listen port", "8080"),
+];
+
+/// What makes the function serve the Lambda runtime API.
+pub const MODE_SETTINGS: &[Setting] = &[Setting::new(
+    VAR_RUNTIME_API,
+    "set by Lambda: serve the Lambda runtime API instead",
+)];
+
 /// How long a graceful shutdown waits for in-flight requests.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 

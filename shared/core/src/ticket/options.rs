@@ -3,7 +3,7 @@
 //! of both (one set of messages, for the CLI and the functions alike).
 
 use crate::config::ConfigError;
-use crate::env::var;
+use crate::env::{Setting, var};
 use crate::ticket::MAX_SAFE_INTEGER;
 
 /// Default `refresh`: the login state is refreshed hourly.
@@ -14,6 +14,12 @@ pub const DEFAULT_EXPIRE_AFTER_MS: u64 = 7 * 24 * 3_600_000;
 pub const VAR_MAX_REFRESH_MS: &str = "CUSTOMAUTH_MAX_REFRESH_MS";
 /// Ceiling on `expire - now` a caller may ask for.
 pub const VAR_MAX_EXPIRE_MS: &str = "CUSTOMAUTH_MAX_EXPIRE_MS";
+
+/// The ceilings on what a caller may ask for.
+pub const LIMIT_SETTINGS: &[Setting] = &[
+    Setting::with_default(VAR_MAX_REFRESH_MS, "ceiling on refresh", "one day"),
+    Setting::with_default(VAR_MAX_EXPIRE_MS, "ceiling on expire - now", "30 days"),
+];
 
 /// Options of `createTicket`, as the SDK takes them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -47,6 +47,8 @@ mod tests;
 
 use std::time::Duration;
 
+use customauth_core::env::Setting;
+
 use crate::config::ConfigError;
 use crate::config::number;
 use crate::env::var;
@@ -69,6 +71,34 @@ pub const VAR_CLOUDBASE_TIMEOUT_MS: &str = "CUSTOMAUTH_CLOUDBASE_TIMEOUT_MS";
 pub const VAR_CLOUDBASE_CACHE_SECONDS: &str = "CUSTOMAUTH_CLOUDBASE_CACHE_SECONDS";
 /// How many verified identities are kept (default 10,000).
 pub const VAR_CLOUDBASE_CACHE_ENTRIES: &str = "CUSTOMAUTH_CLOUDBASE_CACHE_ENTRIES";
+
+/// The CloudBase modes' variables (getUserInfo only).
+pub const SETTINGS: &[Setting] = &[
+    Setting::new(
+        VAR_CLOUDBASE_ENV,
+        "cloudbase, cloudbase-context: the environment id (required)",
+    ),
+    Setting::with_default(VAR_CLOUDBASE_REGION, "cloudbase: region", "ap-shanghai"),
+    Setting::new(
+        VAR_CLOUDBASE_ENDPOINT,
+        "cloudbase: origin to ask instead of CloudBase (the emulator)",
+    ),
+    Setting::with_default(
+        VAR_CLOUDBASE_TIMEOUT_MS,
+        "cloudbase: bound on a lookup, then 503",
+        "3000",
+    ),
+    Setting::with_default(
+        VAR_CLOUDBASE_CACHE_SECONDS,
+        "cloudbase: reuse of a verified token",
+        "30; 0 = off",
+    ),
+    Setting::with_default(
+        VAR_CLOUDBASE_CACHE_ENTRIES,
+        "cloudbase: tokens cached at most",
+        "10000",
+    ),
+];
 
 /// The region when `CUSTOMAUTH_CLOUDBASE_REGION` is not set.
 pub const DEFAULT_CLOUDBASE_REGION: &str = "ap-shanghai";
