@@ -19,8 +19,8 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use customauth_core::env::Setting;
 
-use crate::config::ConfigError;
-use crate::env::var;
+use customauth_core::config::ConfigError;
+use customauth_core::env::var;
 
 /// Comma-separated origins allowed to call from a browser.
 pub const VAR_CORS_ALLOWED_ORIGINS: &str = "CUSTOMAUTH_CORS_ALLOWED_ORIGINS";
@@ -108,7 +108,7 @@ mod tests {
     use tower::{Layer as _, ServiceExt as _, service_fn};
 
     use super::*;
-    use crate::env::from_pairs as env;
+    use customauth_core::env::from_pairs as env;
 
     fn layer(origins: &str) -> CorsLayer {
         cors_from_env(

@@ -35,11 +35,11 @@ use tower::util::BoxCloneSyncService;
 use tower::{Layer as _, ServiceExt as _, service_fn};
 use tower_http::cors::CorsLayer;
 
-use crate::config::ConfigError;
+use customauth_core::config::ConfigError;
 use customauth_core::env::Setting;
 
+use crate::api::{ApiError, MAX_BODY_BYTES, RequestId, check_method, read_body, request_id};
 use crate::cors::{self, cors_from_env};
-use crate::http::{ApiError, MAX_BODY_BYTES, RequestId, check_method, read_body, request_id};
 use crate::identity::{CallerAuthMode, VAR_CALLER_AUTH};
 use crate::layer::IdentityLayer;
 use crate::server::http::{HttpLimits, serve_http};

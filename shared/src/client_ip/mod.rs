@@ -38,8 +38,8 @@ use lambda_http::request::RequestContext;
 
 use customauth_core::env::Setting;
 
-use crate::config::ConfigError;
-use crate::env::var;
+use customauth_core::config::ConfigError;
+use customauth_core::env::var;
 
 /// The variable listing the trusted proxies.
 pub const VAR_TRUSTED_PROXIES: &str = "CUSTOMAUTH_TRUSTED_PROXIES";

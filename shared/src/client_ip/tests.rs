@@ -219,7 +219,7 @@ fn trusted_proxies_broader_than_the_bound_are_refused_unless_opted_out() {
         assert!(msg.contains(VAR_TRUSTED_PROXIES), "{msg}");
         assert!(msg.contains(says), "{list}: {msg}");
         assert!(msg.contains(VAR_ALLOW_BROAD_TRUSTED_PROXIES), "{msg}");
-        let env = crate::env::from_pairs(&[
+        let env = customauth_core::env::from_pairs(&[
             (VAR_TRUSTED_PROXIES, list),
             (VAR_ALLOW_BROAD_TRUSTED_PROXIES, "1"),
         ]);
@@ -227,7 +227,7 @@ fn trusted_proxies_broader_than_the_bound_are_refused_unless_opted_out() {
             TrustedProxies::from_env(&env).is_ok(),
             "{list} with the opt-out"
         );
-        let env = crate::env::from_pairs(&[(VAR_TRUSTED_PROXIES, list)]);
+        let env = customauth_core::env::from_pairs(&[(VAR_TRUSTED_PROXIES, list)]);
         assert!(TrustedProxies::from_env(&env).is_err(), "{list} without it");
     }
     // Within the bound: every private range, four /8s, a /32 of IPv6,

@@ -8,17 +8,17 @@ use customauth_core::credentials;
 use customauth_core::env::Setting;
 use customauth_core::ticket::LIMIT_SETTINGS;
 
+use crate::api::{ApiError, RequestId, json_body, json_response, present};
 use crate::client_ip::{self, TrustedProxies};
-use crate::config::ConfigError;
-use crate::env::var;
 use crate::function::Function;
-use crate::http::{ApiError, RequestId, json_body, json_response, present};
 use crate::identity::{self, Caller, CallerAuth, CallerAuthMode, VAR_CALLER_AUTH};
 use crate::layer::{ClientIp, IdentityLayer};
 use crate::server::log_queue::{AUDIT_TARGET, audit_slot};
 use crate::signer::{self, SignerHandle};
-use crate::ticket::{Limits, MAX_SAFE_INTEGER, TicketOptions};
-use crate::user_id::CustomUserId;
+use customauth_core::config::ConfigError;
+use customauth_core::env::var;
+use customauth_core::ticket::{Limits, MAX_SAFE_INTEGER, TicketOptions};
+use customauth_core::user_id::CustomUserId;
 
 /// createTicket: `POST`, signs a ticket for the verified caller.
 #[derive(Debug)]
@@ -175,7 +175,7 @@ impl Function for CreateTicket {
             ));
         };
         let signer = self.signer.current();
-        let ticket = signer.sign_within(&uid, options, &self.limits, crate::now_ms())?;
+        let ticket = signer.sign_within(&uid, options, &self.limits, customauth_core::now_ms())?;
         let claims = ticket.claims();
         let ip = match req.extensions().get::<ClientIp>() {
             Some(ClientIp(Some(ip))) => ip.to_string(),

@@ -6,11 +6,11 @@ use serde::Serialize;
 
 use customauth_core::env::Setting;
 
+use crate::api::{ApiError, json_response};
 use crate::client_ip::{self, TrustedProxies};
-use crate::config::ConfigError;
 use crate::function::Function;
-use crate::http::{ApiError, json_response};
 use crate::layer::{ClientIp, IdentityLayer};
+use customauth_core::config::ConfigError;
 
 /// getClientIP: `GET` or `POST`, `{"ip": "..."}`, `""` when unknown.
 #[derive(Debug)]

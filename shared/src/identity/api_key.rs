@@ -17,8 +17,8 @@ use zeroize::Zeroizing;
 
 use customauth_core::env::Setting;
 
-use crate::config::ConfigError;
-use crate::env::var;
+use customauth_core::config::ConfigError;
+use customauth_core::env::var;
 
 /// api-key mode: the accepted keys, comma-separated.
 pub const VAR_API_KEYS: &str = "CUSTOMAUTH_API_KEYS";

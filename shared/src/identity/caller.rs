@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::user_id::{CustomUserId, InvalidUserId};
+use customauth_core::user_id::{CustomUserId, InvalidUserId};
 
 /// What `auth().getUserInfo()` returns in the SDK, field for field:
 /// `{"openId","appId","uid","customUserId","isAnonymous"}`.

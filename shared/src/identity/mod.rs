@@ -30,16 +30,16 @@
 //! - `cloudbase`: the caller presents its CloudBase login (`Authorization:
 //!   Bearer ACCESS_TOKEN` or `X-Cloudbase-Credentials`) and CloudBase says
 //!   who it is, over the network, with a cache in front: see [`cloudbase`].
-//!   Check with [`CallerAuth::verify`] (async); the synchronous checks answer
+//!   Check with [`CallerAuth::authenticate_with_lookup`] (async); the synchronous checks answer
 //!   [`AuthError::Unavailable`] in this mode.
 //! - `cloudbase-context`: a CloudBase HTTP function reachable only through
 //!   the CloudBase gateway reads the caller from the gateway's
-//!   `X-Cloudbase-Context` header, with no network call: see [`context`].
+//!   `X-Cloudbase-Context` header, with no network call: see [`cloudbase_context`].
 //! - `none`: everyone is [`Caller::Anonymous`]. Refused unless
 //!   `CUSTOMAUTH_ALLOW_INSECURE_NONE=1`, and logged as a warning.
 //!
 //! In `gateway` and `jwt` modes the identity claim must be a string that
-//! satisfies the SDK's customUserId rule ([`CustomUserId`](crate::CustomUserId)).
+//! satisfies the SDK's customUserId rule ([`CustomUserId`](customauth_core::CustomUserId)).
 //!
 //! Tokens, API keys and secrets are never logged and never appear in an
 //! error: [`AuthError`] carries static reasons only.
@@ -72,7 +72,7 @@
 mod api_key;
 mod caller;
 pub mod cloudbase;
-pub mod context;
+pub mod cloudbase_context;
 mod gateway;
 mod headers;
 mod jwt;
@@ -86,14 +86,14 @@ use lambda_http::http::{Extensions, HeaderMap, Request};
 
 use self::api_key::ApiKeys;
 use self::cloudbase::Settings as CloudBaseSettings;
-use self::context::ContextReader;
+use self::cloudbase_context::ContextReader;
 use self::gateway::gateway_user;
 use self::headers::{bearer, presented_api_key};
 use self::jwt::JwtVerifier;
 use customauth_core::env::Setting;
 
-use crate::config::ConfigError;
-use crate::env::var;
+use customauth_core::config::ConfigError;
+use customauth_core::env::var;
 
 pub use self::api_key::{
     API_KEY_SETTINGS, MIN_API_KEY_BITS, MIN_API_KEY_CHARS, MIN_API_KEY_DISTINCT_CHARS,
@@ -242,7 +242,7 @@ impl CallerAuthMode {
     ///
     /// # Errors
     /// [`ConfigError::Missing`] when unset or blank (there is no default);
-    /// [`ConfigError::Invalid`] for a value other than the four modes;
+    /// [`ConfigError::Invalid`] for a value other than the six modes;
     /// [`ConfigError::Conflict`] for `none` without
     /// `CUSTOMAUTH_ALLOW_INSECURE_NONE=1`.
     pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
@@ -278,7 +278,7 @@ impl fmt::Display for CallerAuthMode {
 impl FromStr for CallerAuthMode {
     type Err = ConfigError;
 
-    /// Parses `gateway`, `jwt`, `api-key` or `none` (ASCII case and
+    /// Parses `gateway`, `jwt`, `api-key`, `cloudbase`, `cloudbase-context` or `none` (ASCII case and
     /// surrounding whitespace ignored). Does not check
     /// `CUSTOMAUTH_ALLOW_INSECURE_NONE`; [`CallerAuthMode::from_env`] does.
     ///
@@ -450,7 +450,7 @@ impl CallerAuth {
             }
             #[cfg(feature = "cloudbase")]
             Verifier::CloudBase(_) => Err(AuthError::Unavailable(
-                "cloudbase mode checks callers over the network: use CallerAuth::verify",
+                "cloudbase mode checks callers over the network: use CallerAuth::authenticate_with_lookup",
             )),
             Verifier::Context(reader) => reader.read(headers, extensions),
             Verifier::None => Ok(Caller::Anonymous),
@@ -458,7 +458,7 @@ impl CallerAuth {
     }
 
     /// Whether checking a caller may need the network (`cloudbase` mode,
-    /// and `jwt` mode with keys at a URL): then use [`CallerAuth::verify`].
+    /// and `jwt` mode with keys at a URL): then use [`CallerAuth::authenticate_with_lookup`].
     pub fn needs_lookup(&self) -> bool {
         match &self.verifier {
             #[cfg(feature = "cloudbase")]
@@ -476,7 +476,7 @@ impl CallerAuth {
     /// Those of [`CallerAuth::authenticate_parts`]; in `cloudbase` mode
     /// [`AuthError::Invalid`] for a token CloudBase refuses and
     /// [`AuthError::Unavailable`] when CloudBase cannot answer in time.
-    pub async fn verify(
+    pub async fn authenticate_with_lookup(
         &self,
         headers: &HeaderMap,
         extensions: &Extensions,

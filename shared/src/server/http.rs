@@ -1,7 +1,7 @@
 //! HTTP mode: a plain HTTP/1.1 server (hyper) whose cost per connection and
 //! in total is bounded: a deadline for the request head (and for an idle
 //! keep-alive connection), a deadline for the whole body (in the function's
-//! service, [`read_body`](crate::http::read_body)), a deadline for writing an
+//! service, [`read_body`](crate::api::read_body)), a deadline for writing an
 //! answer (a client that does not read its answers loses the connection), a
 //! cap on concurrent connections below the file-descriptor limit, and a
 //! graceful shutdown. Pipelined requests are answered one at a time, and no
@@ -31,9 +31,9 @@ use tower::ServiceExt as _;
 use customauth_core::env::Setting;
 
 use crate::client_ip::PeerAddr;
-use crate::config::ConfigError;
-use crate::env::var;
 use crate::server::SHUTDOWN_GRACE;
+use customauth_core::config::ConfigError;
+use customauth_core::config::number;
 
 /// How long a client may take to send a whole request body, in ms.
 pub const VAR_BODY_TIMEOUT_MS: &str = "CUSTOMAUTH_BODY_TIMEOUT_MS";
@@ -105,46 +105,25 @@ impl HttpLimits {
     pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let fds = raise_fd_limit();
         let ceiling = fds.saturating_sub(RESERVED_FDS).max(1);
-        let body_timeout = match var(env, VAR_BODY_TIMEOUT_MS) {
-            None => DEFAULT_BODY_TIMEOUT,
-            Some(v) => v
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|ms| (100..=60_000).contains(ms))
-                .map(Duration::from_millis)
-                .ok_or(ConfigError::Invalid {
-                    var: VAR_BODY_TIMEOUT_MS,
-                    reason: "must be whole milliseconds from 100 to 60000".into(),
-                })?,
+        let millis = |name, default: Duration| {
+            number(env, name, millis_of(default), 100, 60_000).map(Duration::from_millis)
         };
-        let max_connections = match var(env, VAR_MAX_CONNECTIONS) {
-            None => DEFAULT_MAX_CONNECTIONS.min(ceiling),
-            Some(v) => v
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|n| (1..=ceiling).contains(n))
-                .ok_or_else(|| ConfigError::Invalid {
-                    var: VAR_MAX_CONNECTIONS,
-                    reason: format!(
-                        "must be a whole number from 1 to {ceiling} (the file-descriptor limit less {RESERVED_FDS})"
-                    ),
-                })?,
-        };
-        let write_timeout = match var(env, VAR_WRITE_TIMEOUT_MS) {
-            None => DEFAULT_WRITE_TIMEOUT,
-            Some(v) => v
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|ms| (100..=60_000).contains(ms))
-                .map(Duration::from_millis)
-                .ok_or(ConfigError::Invalid {
-                    var: VAR_WRITE_TIMEOUT_MS,
-                    reason: "must be whole milliseconds from 100 to 60000".into(),
-                })?,
-        };
+        let body_timeout = millis(VAR_BODY_TIMEOUT_MS, DEFAULT_BODY_TIMEOUT)?;
+        let max_connections = number(
+            env,
+            VAR_MAX_CONNECTIONS,
+            DEFAULT_MAX_CONNECTIONS.min(ceiling),
+            1,
+            ceiling,
+        )
+        .map_err(|e| match e {
+            ConfigError::Invalid { var, reason } => ConfigError::Invalid {
+                var,
+                reason: format!("{reason} (the file-descriptor limit less {RESERVED_FDS})"),
+            },
+            other => other,
+        })?;
+        let write_timeout = millis(VAR_WRITE_TIMEOUT_MS, DEFAULT_WRITE_TIMEOUT)?;
         crate::server::log_queue::log_queue_lines(env)?;
         Ok(Self {
             body_timeout,
@@ -152,6 +131,11 @@ impl HttpLimits {
             write_timeout,
         })
     }
+}
+
+/// `duration` in whole milliseconds (the defaults are far below `u64::MAX`).
+fn millis_of(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Raises the soft `RLIMIT_NOFILE` to the hard limit; returns the soft
@@ -373,7 +357,7 @@ fn full_body(response: Response<Body>) -> hyper::Response<Full<Bytes>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::from_pairs as env;
+    use customauth_core::env::from_pairs as env;
 
     #[test]
     fn defaults_are_five_seconds_and_a_cap_below_the_fd_limit() {

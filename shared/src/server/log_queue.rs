@@ -21,8 +21,8 @@ use tracing_subscriber::fmt::MakeWriter;
 
 use customauth_core::env::Setting;
 
-use crate::config::ConfigError;
-use crate::env::var;
+use customauth_core::config::ConfigError;
+use customauth_core::config::number;
 
 /// How many log lines HTTP mode queues for a slow sink.
 pub const VAR_LOG_QUEUE_LINES: &str = "CUSTOMAUTH_LOG_QUEUE_LINES";
@@ -60,19 +60,14 @@ static DROPPED: AtomicU64 = AtomicU64::new(0);
 /// [`ConfigError::Invalid`] naming the variable for a value that is not a
 /// whole number from 200 to 10,000,000.
 pub fn log_queue_lines(env: &impl Fn(&str) -> Option<String>) -> Result<usize, ConfigError> {
-    let Some(raw) = var(env, VAR_LOG_QUEUE_LINES) else {
-        return Ok(DEFAULT_LOG_QUEUE_LINES);
-    };
-    raw.trim()
-        .parse::<usize>()
-        .ok()
-        .filter(|n| (MIN_LOG_QUEUE_LINES..=MAX_LOG_QUEUE_LINES).contains(n))
-        .ok_or_else(|| ConfigError::Invalid {
-            var: VAR_LOG_QUEUE_LINES,
-            reason: format!(
-                "a whole number of lines from {MIN_LOG_QUEUE_LINES} to {MAX_LOG_QUEUE_LINES}"
-            ),
-        })
+    let lines = number(
+        env,
+        VAR_LOG_QUEUE_LINES,
+        DEFAULT_LOG_QUEUE_LINES as u64,
+        MIN_LOG_QUEUE_LINES as u64,
+        MAX_LOG_QUEUE_LINES as u64,
+    )?;
+    Ok(usize::try_from(lines).unwrap_or(MAX_LOG_QUEUE_LINES))
 }
 
 /// Room in the queue for one audit line, held from before the ticket is
@@ -201,7 +196,7 @@ impl<W: Write> Write for Dequeued<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::from_pairs as env;
+    use customauth_core::env::from_pairs as env;
 
     #[test]
     fn the_queue_size_is_checked() {

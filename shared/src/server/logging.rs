@@ -4,8 +4,8 @@
 
 use customauth_core::env::Setting;
 
-use crate::env::var;
 use crate::server::{VAR_RUNTIME_API, log_queue};
+use customauth_core::env::var;
 
 /// Keeps the background log writer of HTTP mode running; hold it for the
 /// life of the process. Dropping it writes out the lines still queued (the
@@ -20,7 +20,7 @@ impl Drop for LogGuard {
     /// The refusals of the last second are summarised before the writer
     /// stops.
     fn drop(&mut self) {
-        crate::server::refusals::flush_all();
+        crate::api::refusals::flush_all();
     }
 }
 
@@ -98,7 +98,7 @@ pub fn init_tracing(env: &impl Fn(&str) -> Option<String>) -> LogGuard {
         let subscriber = builder.with_ansi(false).finish();
         subscriber.with(never_raw_events()).init();
     }
-    crate::server::refusals::start_summaries();
+    crate::api::refusals::start_summaries(log_queue::report_dropped);
     log_panics();
     LogGuard { _worker: worker }
 }

@@ -16,15 +16,14 @@ pub mod http;
 pub mod lambda;
 pub mod log_queue;
 pub mod logging;
-pub mod refusals;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use customauth_core::env::Setting;
 
-use crate::config::ConfigError;
-use crate::env::var;
+use customauth_core::config::ConfigError;
+use customauth_core::env::var;
 
 pub use self::http::{HttpLimits, serve_http};
 pub use self::lambda::{prepare_event, sanitize_event, serve_lambda};
@@ -114,7 +113,7 @@ pub async fn shutdown_signal() {
 mod tests {
     use super::*;
 
-    use crate::env::from_pairs as env;
+    use customauth_core::env::from_pairs as env;
 
     #[test]
     fn mode_is_lambda_with_runtime_api() {

@@ -2,8 +2,8 @@
 //! ceilings a deployment puts on what callers may ask for, and the one check
 //! of both (one set of messages, for the CLI and the functions alike).
 
-use crate::config::ConfigError;
-use crate::env::{Setting, var};
+use crate::config::{ConfigError, number};
+use crate::env::Setting;
 use crate::ticket::MAX_SAFE_INTEGER;
 
 /// Default `refresh`: the login state is refreshed hourly.
@@ -99,18 +99,7 @@ impl Limits {
     /// [`ConfigError::Invalid`] naming the variable when it is not a positive
     /// integer of at most 2^53 - 1.
     pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let read = |name: &'static str, default: u64| match var(env, name) {
-            None => Ok(default),
-            Some(v) => v
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|n| (1..=MAX_SAFE_INTEGER).contains(n))
-                .ok_or(ConfigError::Invalid {
-                    var: name,
-                    reason: "must be a positive integer of milliseconds".into(),
-                }),
-        };
+        let read = |name, default| number(env, name, default, 1, MAX_SAFE_INTEGER);
         let d = Self::default();
         Ok(Self {
             max_refresh_ms: read(VAR_MAX_REFRESH_MS, d.max_refresh_ms)?,

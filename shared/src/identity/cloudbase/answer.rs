@@ -13,7 +13,7 @@
 use serde_json::Value;
 
 use super::super::caller::{AuthError, Caller, UserInfo, VerifiedUser};
-use crate::user_id::CustomUserId;
+use customauth_core::user_id::CustomUserId;
 
 /// Reads the answer to `GET /auth/v1/user/me`.
 pub(super) fn from_v2(status: u16, body: &[u8]) -> Result<Caller, AuthError> {

@@ -49,9 +49,9 @@ use std::time::Duration;
 
 use customauth_core::env::Setting;
 
-use crate::config::ConfigError;
-use crate::config::number;
-use crate::env::var;
+use customauth_core::config::ConfigError;
+use customauth_core::config::number;
+use customauth_core::env::var;
 
 #[cfg(feature = "cloudbase")]
 pub(super) use self::client::CloudBase;

@@ -13,7 +13,7 @@ use super::super::headers::{CloudBaseForm, cloudbase_credential};
 use super::answer::{from_v1, from_v2};
 use super::cache::{Cache, key};
 use super::*;
-use crate::env::from_pairs as env;
+use customauth_core::env::from_pairs as env;
 
 #[test]
 fn the_origin_is_the_environments_own_by_default() {

@@ -8,11 +8,11 @@ use lambda_http::{Body, Request, http};
 use serde_json::{Value, json};
 
 use super::*;
-use crate::env::from_pairs as env;
-use crate::user_id::InvalidUserId;
+use customauth_core::env::from_pairs as env;
+use customauth_core::user_id::InvalidUserId;
 
 mod api_key;
-mod context;
+mod cloudbase_context;
 mod gateway;
 mod headers;
 mod jwt;

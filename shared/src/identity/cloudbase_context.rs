@@ -34,9 +34,9 @@ use serde::Deserialize;
 
 use super::caller::{AuthError, Caller, UserInfo};
 use crate::client_ip::{PeerAddr, TrustedProxies, VAR_TRUSTED_PROXIES};
-use crate::config::ConfigError;
-use crate::env::var;
 use crate::server::VAR_RUNTIME_API;
+use customauth_core::config::ConfigError;
+use customauth_core::env::var;
 
 /// The request header the gateway puts the context in.
 pub const CLOUDBASE_CONTEXT_HEADER: &str = "x-cloudbase-context";
