@@ -45,7 +45,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_util::future::{BoxFuture, Either, Ready, ready};
-use lambda_http::http::{Request, Response};
+use lambda_http::http::{Extensions, Request, Response};
 use tower::{Layer, Service};
 
 use crate::api::{ApiError, RequestId, request_id_of};
@@ -57,6 +57,17 @@ use customauth_core::config::ConfigError;
 /// known (getClientIP then answers `""`, as the SDK does).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub Option<IpAddr>);
+
+impl ClientIp {
+    /// The address the layer put in `extensions`, as getClientIP and the
+    /// audit line write it: `""` when unknown (or the layer did not run).
+    pub fn text_of(extensions: &Extensions) -> String {
+        match extensions.get::<Self>() {
+            Some(Self(Some(ip))) => ip.to_string(),
+            _ => String::new(),
+        }
+    }
+}
 
 /// The layer: cheap to clone (the settings are shared).
 #[derive(Debug, Clone)]

@@ -32,6 +32,7 @@
 //! | [`client_ip`] | from where: the caller's address, trusted proxies                  |
 //! | [`layer`]     | both as a tower layer, into the request's extensions               |
 //! | [`cors`]      | the allow-list of browser origins                                  |
+//! | [`origin`]    | a URL origin, parsed once for CORS and the CloudBase endpoint      |
 //! | [`handlers`]  | the three functions                                                |
 //! | [`function`]  | the contract they implement and the one entry point, [`function::run`] |
 //! | [`api`]       | the API's rules: error model, strict JSON bodies, request ids, refusals |
@@ -41,7 +42,6 @@
 
 #![warn(missing_docs)]
 
-#[cfg(feature = "aws")]
 pub mod api;
 #[cfg(feature = "aws")]
 pub mod aws;
@@ -51,6 +51,7 @@ pub mod function;
 pub mod handlers;
 pub mod identity;
 pub mod layer;
+pub mod origin;
 pub mod server;
 pub mod signer;
 

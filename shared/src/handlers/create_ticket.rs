@@ -177,10 +177,7 @@ impl Function for CreateTicket {
         let signer = self.signer.current();
         let ticket = signer.sign_within(&uid, options, &self.limits, customauth_core::now_ms())?;
         let claims = ticket.claims();
-        let ip = match req.extensions().get::<ClientIp>() {
-            Some(ClientIp(Some(ip))) => ip.to_string(),
-            _ => String::new(),
-        };
+        let ip = ClientIp::text_of(req.extensions());
         let request_id = req.extensions().get::<RequestId>().map_or("", |id| &id.0);
         tracing::info!(
             target: AUDIT_TARGET,

@@ -53,10 +53,7 @@ impl Function for GetClientIp {
     }
 
     async fn call(&self, req: Request) -> Result<Response<Body>, ApiError> {
-        let ip = match req.extensions().get::<ClientIp>() {
-            Some(ClientIp(Some(ip))) => ip.to_string(),
-            _ => String::new(),
-        };
+        let ip = ClientIp::text_of(req.extensions());
         Ok(json_response(StatusCode::OK, &ClientIpResponse { ip }))
     }
 }

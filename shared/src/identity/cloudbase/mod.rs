@@ -53,6 +53,8 @@ use customauth_core::config::ConfigError;
 use customauth_core::config::number;
 use customauth_core::env::var;
 
+use crate::origin::{NotAnOrigin, Origin};
+
 #[cfg(feature = "cloudbase")]
 pub(super) use self::client::CloudBase;
 
@@ -231,24 +233,24 @@ fn origin(endpoint: &str) -> Result<String, ConfigError> {
     if endpoint.contains('#') {
         return Err(invalid("the origin must not carry a fragment (#)"));
     }
-    let uri: lambda_http::http::Uri = endpoint
-        .parse()
-        .map_err(|_| invalid("not a URL; an origin such as http://127.0.0.1:9100"))?;
-    let scheme = match uri.scheme_str() {
-        Some(s @ ("http" | "https")) => s,
-        _ => return Err(invalid("the origin must start with http:// or https://")),
-    };
-    let authority = uri
-        .authority()
-        .ok_or_else(|| invalid("the origin has no host"))?;
+    let Origin {
+        scheme,
+        authority,
+        bare,
+    } = crate::origin::parse(endpoint).map_err(|e| {
+        invalid(match e {
+            NotAnOrigin::NotUrl => "not a URL; an origin such as http://127.0.0.1:9100",
+            NotAnOrigin::Scheme => "the origin must start with http:// or https://",
+            NotAnOrigin::NoHost => "the origin has no host",
+        })
+    })?;
     if scheme == "http" && !is_loopback(authority.host()) {
         return Err(invalid(
             "plain http:// would send access tokens in clear text: use https://, or http:// \
              to a loopback address only (127.0.0.1, [::1], localhost: the emulator)",
         ));
     }
-    let path = uri.path();
-    if !(path.is_empty() || path == "/") || uri.query().is_some() {
+    if !bare {
         return Err(invalid(
             "an origin only (scheme, host, port): the paths are CloudBase's",
         ));
