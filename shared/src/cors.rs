@@ -13,14 +13,12 @@
 
 use std::time::Duration;
 
+use customauth_core::config::ConfigError;
+use customauth_core::env::Setting;
+use customauth_core::env::var;
 use lambda_http::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use lambda_http::http::{HeaderName, HeaderValue, Method};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-
-use customauth_core::env::Setting;
-
-use customauth_core::config::ConfigError;
-use customauth_core::env::var;
 
 use crate::origin::{self, NotAnOrigin, Origin};
 

@@ -26,6 +26,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Buf;
+use customauth_core::config::ConfigError;
+use customauth_core::env::Setting;
 use http_body::Body as HttpBody;
 use hyper::body::Incoming;
 use lambda_http::http::{Method, Request};
@@ -34,9 +36,6 @@ use tokio::net::TcpListener;
 use tower::util::BoxCloneSyncService;
 use tower::{Layer as _, ServiceExt as _, service_fn};
 use tower_http::cors::CorsLayer;
-
-use customauth_core::config::ConfigError;
-use customauth_core::env::Setting;
 
 use crate::api::{ApiError, MAX_BODY_BYTES, RequestId, check_method, read_body, request_id};
 use crate::cors::{self, cors_from_env};

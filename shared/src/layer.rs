@@ -44,6 +44,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use customauth_core::config::ConfigError;
 use futures_util::future::{BoxFuture, Either, Ready, ready};
 use lambda_http::http::{Extensions, Request, Response};
 use tower::{Layer, Service};
@@ -51,7 +52,6 @@ use tower::{Layer, Service};
 use crate::api::{ApiError, RequestId, request_id_of};
 use crate::client_ip::{TrustedProxies, client_ip_parts};
 use crate::identity::{AuthError, Caller, CallerAuth};
-use customauth_core::config::ConfigError;
 
 /// The caller's address as the layer resolved it; `None` when nothing is
 /// known (getClientIP then answers `""`, as the SDK does).

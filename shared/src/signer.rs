@@ -20,14 +20,13 @@ use std::future::Future;
 use std::sync::{Arc, PoisonError, RwLock, Weak};
 use std::time::Duration;
 
-use tokio::task::AbortHandle;
-use tokio::time::MissedTickBehavior;
-use tracing::{debug, info, warn};
-
 use customauth_core::config::ConfigError;
 use customauth_core::credentials::{Credentials, CredentialsError, CredentialsSource, VAR_ENV};
 use customauth_core::env::var;
 use customauth_core::ticket::TicketSigner;
+use tokio::task::AbortHandle;
+use tokio::time::MissedTickBehavior;
+use tracing::{debug, info, warn};
 
 /// The signer the environment configures: exactly one credentials source
 /// (file, inline, split; Secrets Manager or SSM with the `aws` feature,

@@ -42,16 +42,16 @@ mod words;
 
 use std::time::Duration;
 
-use customauth_core::config::{ConfigError, number};
-use customauth_core::credentials::{
-    Credentials, CredentialsError, CredentialsSource, DEFAULT_CREDENTIALS_TTL, MAX_CREDENTIALS_TTL,
-    VAR_CREDENTIALS_TTL,
-};
 use zeroize::Zeroizing;
 
 /// Static AWS credentials, for [`AwsFetchSettings::credentials`] (tests and
 /// local emulators; deployments use the default chain).
 pub use aws_sdk_secretsmanager::config::Credentials as AwsCredentials;
+use customauth_core::config::{ConfigError, number};
+use customauth_core::credentials::{
+    Credentials, CredentialsError, CredentialsSource, DEFAULT_CREDENTIALS_TTL, MAX_CREDENTIALS_TTL,
+    VAR_CREDENTIALS_TTL,
+};
 pub use remote::Remote;
 
 /// How AWS is called: time limits, retries, refresh interval, and overrides

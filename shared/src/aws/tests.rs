@@ -2,11 +2,10 @@
 
 use super::*;
 
+use customauth_core::env::from_pairs as env;
 use zeroize::Zeroizing;
 
 const PEM: &str = customauth_testkit::fixtures::keys::K2048_PKCS8;
-
-use customauth_core::env::from_pairs as env;
 
 fn inline(key: &str, env_id: &str) -> CredentialsSource {
     let json = serde_json::json!({"private_key_id": "kid-1", "private_key": key, "env_id": env_id});

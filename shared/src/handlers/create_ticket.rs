@@ -1,12 +1,15 @@
 //! createTicket: `POST`, signs a ticket for the verified caller.
 
+use customauth_core::config::ConfigError;
+use customauth_core::credentials;
+use customauth_core::env::Setting;
+use customauth_core::env::var;
+use customauth_core::ticket::LIMIT_SETTINGS;
+use customauth_core::ticket::{Limits, MAX_SAFE_INTEGER, TicketOptions};
+use customauth_core::user_id::CustomUserId;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
-
-use customauth_core::credentials;
-use customauth_core::env::Setting;
-use customauth_core::ticket::LIMIT_SETTINGS;
 
 use crate::api::{ApiError, RequestId, json_body, json_response, present};
 use crate::client_ip::{self, TrustedProxies};
@@ -15,10 +18,6 @@ use crate::identity::{self, Caller, CallerAuth, CallerAuthMode, VAR_CALLER_AUTH}
 use crate::layer::{ClientIp, IdentityLayer};
 use crate::server::log_queue::{AUDIT_TARGET, audit_slot};
 use crate::signer::{self, SignerHandle};
-use customauth_core::config::ConfigError;
-use customauth_core::env::var;
-use customauth_core::ticket::{Limits, MAX_SAFE_INTEGER, TicketOptions};
-use customauth_core::user_id::CustomUserId;
 
 /// createTicket: `POST`, signs a ticket for the verified caller.
 #[derive(Debug)]

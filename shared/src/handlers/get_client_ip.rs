@@ -1,16 +1,15 @@
 //! getClientIP: `GET` or `POST`, `{"ip": "..."}`, `""` when unknown.
 
+use customauth_core::config::ConfigError;
+use customauth_core::env::Setting;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
-
-use customauth_core::env::Setting;
 
 use crate::api::{ApiError, json_response};
 use crate::client_ip::{self, TrustedProxies};
 use crate::function::Function;
 use crate::layer::{ClientIp, IdentityLayer};
-use customauth_core::config::ConfigError;
 
 /// getClientIP: `GET` or `POST`, `{"ip": "..."}`, `""` when unknown.
 #[derive(Debug)]

@@ -1,16 +1,15 @@
 //! getUserInfo: `GET` or `POST`, the verified caller in the SDK's shape.
 
+use customauth_core::config::ConfigError;
+use customauth_core::env::Setting;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-
-use customauth_core::env::Setting;
 
 use crate::api::{ApiError, json_response};
 use crate::client_ip::{self, TrustedProxies};
 use crate::function::Function;
 use crate::identity::{self, Caller, CallerAuth, CallerAuthMode, UserInfo, cloudbase};
 use crate::layer::IdentityLayer;
-use customauth_core::config::ConfigError;
 
 /// getUserInfo: `GET` or `POST`, the verified caller in the SDK's shape.
 #[derive(Debug)]

@@ -12,13 +12,11 @@
 //! random hex digits (`openssl rand -hex 16`, 128 bits).
 
 use aws_lc_rs::digest;
+use customauth_core::config::ConfigError;
+use customauth_core::env::Setting;
+use customauth_core::env::var;
 use subtle::{Choice, ConstantTimeEq};
 use zeroize::Zeroizing;
-
-use customauth_core::env::Setting;
-
-use customauth_core::config::ConfigError;
-use customauth_core::env::var;
 
 /// api-key mode: the accepted keys, comma-separated.
 pub const VAR_API_KEYS: &str = "CUSTOMAUTH_API_KEYS";

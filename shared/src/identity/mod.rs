@@ -82,6 +82,9 @@ mod tests;
 use std::fmt;
 use std::str::FromStr;
 
+use customauth_core::config::ConfigError;
+use customauth_core::env::Setting;
+use customauth_core::env::var;
 use lambda_http::http::{Extensions, HeaderMap, Request};
 
 use self::api_key::ApiKeys;
@@ -90,10 +93,6 @@ use self::cloudbase_context::ContextReader;
 use self::gateway::gateway_user;
 use self::headers::{bearer, presented_api_key};
 use self::jwt::JwtVerifier;
-use customauth_core::env::Setting;
-
-use customauth_core::config::ConfigError;
-use customauth_core::env::var;
 
 pub use self::api_key::{
     API_KEY_SETTINGS, MIN_API_KEY_BITS, MIN_API_KEY_CHARS, MIN_API_KEY_DISTINCT_CHARS,

@@ -16,6 +16,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
+use customauth_core::config::ConfigError;
+use customauth_core::config::number;
+use customauth_core::env::Setting;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -28,12 +31,8 @@ use tokio::time::Sleep;
 use tower::Service;
 use tower::ServiceExt as _;
 
-use customauth_core::env::Setting;
-
 use crate::client_ip::PeerAddr;
 use crate::server::SHUTDOWN_GRACE;
-use customauth_core::config::ConfigError;
-use customauth_core::config::number;
 
 /// How long a client may take to send a whole request body, in ms.
 pub const VAR_BODY_TIMEOUT_MS: &str = "CUSTOMAUTH_BODY_TIMEOUT_MS";

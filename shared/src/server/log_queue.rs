@@ -17,12 +17,10 @@
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use tracing_subscriber::fmt::MakeWriter;
-
-use customauth_core::env::Setting;
-
 use customauth_core::config::ConfigError;
 use customauth_core::config::number;
+use customauth_core::env::Setting;
+use tracing_subscriber::fmt::MakeWriter;
 
 /// How many log lines HTTP mode queues for a slow sink.
 pub const VAR_LOG_QUEUE_LINES: &str = "CUSTOMAUTH_LOG_QUEUE_LINES";

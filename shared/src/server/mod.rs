@@ -20,9 +20,8 @@ pub mod logging;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use customauth_core::env::Setting;
-
 use customauth_core::config::ConfigError;
+use customauth_core::env::Setting;
 use customauth_core::env::var;
 
 pub use self::http::{HttpLimits, serve_http};

@@ -47,10 +47,9 @@ mod tests;
 
 use std::time::Duration;
 
-use customauth_core::env::Setting;
-
 use customauth_core::config::ConfigError;
 use customauth_core::config::number;
+use customauth_core::env::Setting;
 use customauth_core::env::var;
 
 use crate::origin::{NotAnOrigin, Origin};
