@@ -41,6 +41,7 @@ use crate::api::{ApiError, MAX_BODY_BYTES, RequestId, check_method, read_body, r
 use crate::cors::{self, cors_from_env};
 use crate::identity::{CallerAuthMode, VAR_CALLER_AUTH};
 use crate::layer::IdentityLayer;
+use crate::log_queue;
 use crate::server::http::{HttpLimits, serve_http};
 use crate::server::{self, Mode, init_tracing, serve_lambda, shutdown_signal};
 
@@ -49,7 +50,7 @@ use crate::server::{self, Mode, init_tracing, serve_lambda, shutdown_signal};
 pub const SERVER_SETTINGS: &[&[Setting]] = &[
     server::LISTEN_SETTINGS,
     server::http::SETTINGS,
-    server::log_queue::SETTINGS,
+    log_queue::SETTINGS,
     server::MODE_SETTINGS,
     server::logging::SETTINGS,
     cors::SETTINGS,

@@ -37,6 +37,7 @@
 //! | [`function`]  | the contract they implement and the one entry point, [`function::run`] |
 //! | [`api`]       | the API's rules: error model, strict JSON bodies, request ids, refusals |
 //! | [`server`]    | Lambda runtime API or HTTP server; logging                         |
+//! | [`log_queue`] | HTTP mode's log queue, and the audit line's room in it             |
 //! | [`signer`]    | the signer of the moment, fixed or following a rotated secret      |
 //! | [`aws`]       | Secrets Manager and SSM sources (feature `aws`)                    |
 
@@ -51,6 +52,7 @@ pub mod function;
 pub mod handlers;
 pub mod identity;
 pub mod layer;
+pub mod log_queue;
 pub mod origin;
 pub mod server;
 pub mod signer;

@@ -16,7 +16,7 @@ use crate::client_ip::{self, TrustedProxies};
 use crate::function::Function;
 use crate::identity::{self, Caller, CallerAuth, CallerAuthMode, VAR_CALLER_AUTH};
 use crate::layer::{ClientIp, IdentityLayer};
-use crate::server::log_queue::{AUDIT_TARGET, audit_slot};
+use crate::log_queue::{AUDIT_TARGET, audit_slot};
 use crate::signer::{self, SignerHandle};
 
 /// createTicket: `POST`, signs a ticket for the verified caller.

@@ -100,7 +100,7 @@ impl HttpLimits {
     /// [`ConfigError::Invalid`] naming the variable for a value that is not a
     /// whole number in range (body and write timeouts 100 ms to 60 s;
     /// connections 1 to the file-descriptor limit less 64; log queue lines
-    /// as [`log_queue_lines`](crate::server::log_queue::log_queue_lines)).
+    /// as [`log_queue_lines`](crate::log_queue::log_queue_lines)).
     pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let fds = raise_fd_limit();
         let ceiling = fds.saturating_sub(RESERVED_FDS).max(1);
@@ -123,7 +123,7 @@ impl HttpLimits {
             other => other,
         })?;
         let write_timeout = millis(VAR_WRITE_TIMEOUT_MS, DEFAULT_WRITE_TIMEOUT)?;
-        crate::server::log_queue::log_queue_lines(env)?;
+        crate::log_queue::log_queue_lines(env)?;
         Ok(Self {
             body_timeout,
             max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),

@@ -4,7 +4,8 @@
 
 use customauth_core::env::Setting;
 
-use crate::server::{VAR_RUNTIME_API, log_queue};
+use crate::log_queue;
+use crate::server::VAR_RUNTIME_API;
 use customauth_core::env::var;
 
 /// Keeps the background log writer of HTTP mode running; hold it for the
@@ -46,7 +47,7 @@ pub const SETTINGS: &[Setting] = &[
 /// 128,000), so a slow or stalled log sink (a full pipe, a paused collector)
 /// never stalls request handling: when the queue is full, createTicket answers
 /// 503 instead of signing (audit lines are never dropped), and other lines
-/// are dropped and counted ([`log_queue`](crate::server::log_queue)).
+/// are dropped and counted ([`log_queue`]).
 pub fn init_tracing(env: &impl Fn(&str) -> Option<String>) -> LogGuard {
     use tracing_subscriber::EnvFilter;
     use tracing_subscriber::fmt::writer::BoxMakeWriter;

@@ -14,7 +14,6 @@
 
 pub mod http;
 pub mod lambda;
-pub mod log_queue;
 pub mod logging;
 
 use std::net::SocketAddr;
