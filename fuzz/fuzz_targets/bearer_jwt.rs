@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| customauth_testkit::fuzzing::bearer_jwt(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| customauth_fuzz::bearer_jwt(data));

@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| customauth_testkit::fuzzing::credentials_json(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| customauth_fuzz::credentials_json(data));

@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| customauth_testkit::fuzzing::user_id(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| customauth_fuzz::user_id(data));

@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| customauth_testkit::fuzzing::verify_ticket(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| customauth_fuzz::verify_ticket(data));

@@ -13,15 +13,23 @@
 
 use std::time::Duration;
 
+use customauth_core::config::ConfigError;
+use customauth_core::env::Setting;
+use customauth_core::env::var;
 use lambda_http::http::header::{AUTHORIZATION, CONTENT_TYPE};
-use lambda_http::http::{HeaderName, HeaderValue, Method, Uri};
+use lambda_http::http::{HeaderName, HeaderValue, Method};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::config::ConfigError;
-use crate::env::var;
+use crate::origin::{self, NotAnOrigin, Origin};
 
 /// Comma-separated origins allowed to call from a browser.
 pub const VAR_CORS_ALLOWED_ORIGINS: &str = "CUSTOMAUTH_CORS_ALLOWED_ORIGINS";
+
+/// The CORS variable.
+pub const SETTINGS: &[Setting] = &[Setting::new(
+    VAR_CORS_ALLOWED_ORIGINS,
+    "browser origins allowed to call (comma-separated, exact)",
+)];
 
 /// How long a browser may cache a preflight answer.
 pub const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(600);
@@ -72,18 +80,21 @@ fn origin(entry: &str, position: usize) -> Result<HeaderValue, ConfigError> {
     if entry == "*" || entry.eq_ignore_ascii_case("null") {
         return Err(invalid("is a wildcard; list each origin"));
     }
-    let uri: Uri = entry.parse().map_err(|_| invalid("is not a URL origin"))?;
-    let scheme = uri.scheme_str().unwrap_or_default().to_ascii_lowercase();
-    if scheme != "http" && scheme != "https" {
-        return Err(invalid("does not start with http:// or https://"));
-    }
-    let Some(authority) = uri.authority() else {
-        return Err(invalid("has no host"));
-    };
+    let Origin {
+        scheme,
+        authority,
+        bare,
+    } = origin::parse(entry).map_err(|e| {
+        invalid(match e {
+            NotAnOrigin::NotUrl => "is not a URL origin",
+            NotAnOrigin::Scheme => "does not start with http:// or https://",
+            NotAnOrigin::NoHost => "has no host",
+        })
+    })?;
     if authority.as_str().contains('@') {
         return Err(invalid("has user info"));
     }
-    if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+    if !bare {
         return Err(invalid(
             "has a path or query (an origin is scheme://host[:port])",
         ));
@@ -100,7 +111,7 @@ mod tests {
     use tower::{Layer as _, ServiceExt as _, service_fn};
 
     use super::*;
-    use crate::env::from_pairs as env;
+    use customauth_core::env::from_pairs as env;
 
     fn layer(origins: &str) -> CorsLayer {
         cors_from_env(

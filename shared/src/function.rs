@@ -26,6 +26,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Buf;
+use customauth_core::config::ConfigError;
+use customauth_core::env::Setting;
 use http_body::Body as HttpBody;
 use hyper::body::Incoming;
 use lambda_http::http::{Method, Request};
@@ -35,16 +37,32 @@ use tower::util::BoxCloneSyncService;
 use tower::{Layer as _, ServiceExt as _, service_fn};
 use tower_http::cors::CorsLayer;
 
-use crate::config::ConfigError;
-use crate::cors::cors_from_env;
-use crate::http::{ApiError, MAX_BODY_BYTES, RequestId, check_method, read_body, request_id};
+use crate::api::{ApiError, MAX_BODY_BYTES, RequestId, check_method, read_body, request_id};
+use crate::cors::{self, cors_from_env};
 use crate::identity::{CallerAuthMode, VAR_CALLER_AUTH};
 use crate::layer::IdentityLayer;
+use crate::log_queue;
 use crate::server::http::{HttpLimits, serve_http};
-use crate::server::{Mode, init_tracing, serve_lambda, shutdown_signal};
+use crate::server::{self, Mode, init_tracing, serve_lambda, shutdown_signal};
 
-/// A configuration variable and what it does, for `--help`.
-pub type Variable = (&'static str, &'static str);
+/// The settings of serving, every function's: where and how it listens and
+/// logs, and which browsers may call it. `--help` shows them last.
+pub const SERVER_SETTINGS: &[&[Setting]] = &[
+    server::LISTEN_SETTINGS,
+    server::http::SETTINGS,
+    log_queue::SETTINGS,
+    server::MODE_SETTINGS,
+    server::logging::SETTINGS,
+    cors::SETTINGS,
+];
+
+/// Every setting function `F` reads: its own groups, then the server's.
+pub fn settings<F: Function>() -> impl Iterator<Item = &'static Setting> {
+    F::SETTINGS
+        .iter()
+        .chain(SERVER_SETTINGS)
+        .flat_map(|group| group.iter())
+}
 
 /// What each function is.
 pub trait Function: Sized + Send + Sync + 'static {
@@ -56,8 +74,9 @@ pub trait Function: Sized + Send + Sync + 'static {
     const METHODS: &'static [Method];
     /// The `Allow` header of a 405: [`Function::METHODS`], comma-separated.
     const ALLOW: &'static str;
-    /// The variables it reads, in groups, for `--help`.
-    const VARIABLES: &'static [&'static [Variable]];
+    /// The settings it reads, in groups, as the modules that read them
+    /// declare them; `--help` lists them, then [`SERVER_SETTINGS`].
+    const SETTINGS: &'static [&'static [Setting]];
 
     /// Reads the configuration and builds the state, once, at cold start.
     ///
@@ -153,10 +172,22 @@ where
 fn command<F: Function>() -> clap::Command {
     let mut variables =
         String::from("Configuration (environment variables, read once at start):\n");
-    for group in F::VARIABLES {
+    let server = SERVER_SETTINGS.iter().flat_map(|slice| slice.iter());
+    let groups = F::SETTINGS
+        .iter()
+        .map(|group| Box::new(group.iter()) as Box<dyn Iterator<Item = &Setting>>)
+        .chain(std::iter::once(
+            Box::new(server) as Box<dyn Iterator<Item = &Setting>>
+        ));
+    for group in groups {
         variables.push('\n');
-        for (name, what) in *group {
-            let _ = writeln!(variables, "  {name}\n          {what}");
+        for setting in group {
+            let _ = writeln!(
+                variables,
+                "  {}\n          {}",
+                setting.name,
+                setting.help()
+            );
         }
     }
     clap::Command::new(F::NAME)

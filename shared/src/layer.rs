@@ -44,19 +44,30 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use customauth_core::config::ConfigError;
 use futures_util::future::{BoxFuture, Either, Ready, ready};
-use lambda_http::http::{Request, Response};
+use lambda_http::http::{Extensions, Request, Response};
 use tower::{Layer, Service};
 
+use crate::api::{ApiError, RequestId, request_id_of};
 use crate::client_ip::{TrustedProxies, client_ip_parts};
-use crate::config::ConfigError;
-use crate::http::{ApiError, RequestId, request_id_of};
 use crate::identity::{AuthError, Caller, CallerAuth};
 
 /// The caller's address as the layer resolved it; `None` when nothing is
 /// known (getClientIP then answers `""`, as the SDK does).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub Option<IpAddr>);
+
+impl ClientIp {
+    /// The address the layer put in `extensions`, as getClientIP and the
+    /// audit line write it: `""` when unknown (or the layer did not run).
+    pub fn text_of(extensions: &Extensions) -> String {
+        match extensions.get::<Self>() {
+            Some(Self(Some(ip))) => ip.to_string(),
+            _ => String::new(),
+        }
+    }
+}
 
 /// The layer: cheap to clone (the settings are shared).
 #[derive(Debug, Clone)]
@@ -134,7 +145,9 @@ impl IdentityLayer {
         let Some(auth) = &self.auth else {
             return Ok(());
         };
-        let checked = auth.verify(req.headers(), req.extensions()).await;
+        let checked = auth
+            .authenticate_with_lookup(req.headers(), req.extensions())
+            .await;
         self.record(req, checked)
     }
 
@@ -261,8 +274,8 @@ mod tests {
 
     use super::*;
     use crate::client_ip::PeerAddr;
-    use crate::env::from_pairs as env;
     use crate::identity::Caller;
+    use customauth_core::env::from_pairs as env;
 
     const SECRET: &str = "an-hs256-secret-of-at-least-32-bytes!!";
     const AUDIENCE: &str = "customauth-layer-test";
@@ -277,7 +290,7 @@ mod tests {
     }
 
     fn bearer(sub: &str) -> HeaderValue {
-        let exp = crate::now_ms() / 1000 + 600;
+        let exp = customauth_core::now_ms() / 1000 + 600;
         let token = jsonwebtoken::encode(
             &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
             &serde_json::json!({"sub": sub, "aud": AUDIENCE, "exp": exp}),

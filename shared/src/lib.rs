@@ -28,28 +28,32 @@
 //!
 //! | module        | what                                                               |
 //! |---------------|--------------------------------------------------------------------|
-//! | [`identity`]  | who is calling: the caller-auth modes (gateway, jwt, api-key, none) |
+//! | [`identity`]  | who is calling: the six caller-auth modes                          |
 //! | [`client_ip`] | from where: the caller's address, trusted proxies                  |
 //! | [`layer`]     | both as a tower layer, into the request's extensions               |
 //! | [`cors`]      | the allow-list of browser origins                                  |
+//! | [`origin`]    | a URL origin, parsed once for CORS and the CloudBase endpoint      |
 //! | [`handlers`]  | the three functions                                                |
 //! | [`function`]  | the contract they implement and the one entry point, [`function::run`] |
-//! | [`http`]      | the error model, strict JSON bodies, request ids                   |
+//! | [`api`]       | the API's rules: error model, strict JSON bodies, request ids, refusals |
 //! | [`server`]    | Lambda runtime API or HTTP server; logging                         |
+//! | [`log_queue`] | HTTP mode's log queue, and the audit line's room in it             |
 //! | [`signer`]    | the signer of the moment, fixed or following a rotated secret      |
 //! | [`aws`]       | Secrets Manager and SSM sources (feature `aws`)                    |
 
 #![warn(missing_docs)]
 
+pub mod api;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod client_ip;
 pub mod cors;
 pub mod function;
 pub mod handlers;
-pub mod http;
 pub mod identity;
 pub mod layer;
+pub mod log_queue;
+pub mod origin;
 pub mod server;
 pub mod signer;
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region};
 use customauth::aws::{
-    AwsCredentials, AwsFetchSettings, fetch_secret_string, load_credentials_with, load_signer,
+    AwsCredentials, AwsFetchSettings, fetch_secret_string, load_credentials_with,
 };
 use customauth::signer::SignerHandle;
 use customauth::{CredentialsError, CredentialsSource, CustomUserId, TicketOptions, now_ms};
@@ -152,9 +152,13 @@ async fn secrets_manager_json_loads_and_signs() {
         ("kid-1", "env-1")
     );
 
-    let handle = within(load_signer(&source, Some("env-1"), &moto.settings()))
-        .await
-        .expect("loads");
+    let handle = within(SignerHandle::from_source(
+        &source,
+        Some("env-1"),
+        &moto.settings(),
+    ))
+    .await
+    .expect("loads");
     assert!(
         !handle.is_refreshing(),
         "refresh_interval 0 disables refresh"
@@ -176,7 +180,7 @@ async fn ssm_secure_string_loads() {
         .expect("put parameter in moto");
     let source = CredentialsSource::SsmParameter("/customauth/creds".to_owned());
 
-    let handle = within(load_signer(&source, None, &moto.settings()))
+    let handle = within(SignerHandle::from_source(&source, None, &moto.settings()))
         .await
         .expect("loads");
     assert_eq!(handle.current().key_id(), "kid-ssm");
@@ -251,7 +255,7 @@ async fn unusable_key_in_secret_fails_naming_the_source() {
         &console_json("kid-1", not_a_key, "env-1"),
     )
     .await;
-    let err = within(load_signer(
+    let err = within(SignerHandle::from_source(
         &secret("customauth/cert"),
         None,
         &moto.settings(),
@@ -271,7 +275,7 @@ async fn env_mismatch_fails() {
     let moto = Moto::start();
     moto.create_secret("customauth/creds", &console_json("kid-1", KEY_1, "env-1"))
         .await;
-    let err = within(load_signer(
+    let err = within(SignerHandle::from_source(
         &secret("customauth/creds"),
         Some("env-2"),
         &moto.settings(),
@@ -321,7 +325,7 @@ async fn rotation_switches_to_the_new_key_and_survives_bad_updates() {
         refresh_interval: Duration::from_secs(1),
         ..moto.settings()
     };
-    let handle = within(load_signer(
+    let handle = within(SignerHandle::from_source(
         &secret("customauth/creds"),
         Some("env-1"),
         &settings,
@@ -364,7 +368,7 @@ async fn source_down_after_start_keeps_the_current_key() {
         ..moto.settings()
     };
     let source = secret("customauth/creds");
-    let handle = within(load_signer(&source, None, &settings))
+    let handle = within(SignerHandle::from_source(&source, None, &settings))
         .await
         .expect("loads");
     drop(moto);
@@ -375,7 +379,7 @@ async fn source_down_after_start_keeps_the_current_key() {
 
     // A cold start now fails, bounded.
     let start = Instant::now();
-    let err = within(load_signer(&source, None, &settings))
+    let err = within(SignerHandle::from_source(&source, None, &settings))
         .await
         .unwrap_err();
     println!("moto stopped: failed after {:?}: {err}", start.elapsed());
@@ -416,7 +420,7 @@ async fn silent_server_fails_bounded() {
         }
     });
     let start = Instant::now();
-    let err = within(load_signer(
+    let err = within(SignerHandle::from_source(
         &CredentialsSource::SsmParameter("/customauth/creds".to_owned()),
         None,
         &settings_for(&endpoint),

@@ -1,5 +1,9 @@
-//! Why a configuration cannot be used: the one error every `from_env`
-//! returns. Messages name the variable and never echo a secret value.
+//! Why a configuration cannot be used ([`ConfigError`]), and the reader of
+//! bounded whole numbers ([`number`]). `ConfigError` is the error of the
+//! `from_env` of the service and its parts; the core's own readers that only
+//! pick a source ([`CredentialsSource::from_env`](crate::CredentialsSource::from_env))
+//! answer their own error, which converts into it. Messages name the variable
+//! and never echo a secret value.
 
 use crate::credentials::CredentialsError;
 use crate::env::var;

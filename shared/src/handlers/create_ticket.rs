@@ -1,27 +1,23 @@
 //! createTicket: `POST`, signs a ticket for the verified caller.
 
+use customauth_core::config::ConfigError;
+use customauth_core::credentials;
+use customauth_core::env::Setting;
+use customauth_core::env::var;
+use customauth_core::ticket::LIMIT_SETTINGS;
+use customauth_core::ticket::{Limits, MAX_SAFE_INTEGER, TicketOptions};
+use customauth_core::user_id::CustomUserId;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 
-use super::{API_KEYS, CALLER_AUTH, CLIENT_IP, CREDENTIALS, LIMITS, SERVER};
-use crate::client_ip::TrustedProxies;
-use crate::config::ConfigError;
-use crate::credentials::{CredentialsSource, VAR_ENV};
-use crate::env::var;
-use crate::function::{Function, Variable};
-use crate::http::{ApiError, RequestId, json_body, json_response, present};
-use crate::identity::{Caller, CallerAuth, CallerAuthMode, VAR_API_KEYS, VAR_CALLER_AUTH};
+use crate::api::{ApiError, RequestId, json_body, json_response, present};
+use crate::client_ip::{self, TrustedProxies};
+use crate::function::Function;
+use crate::identity::{self, Caller, CallerAuth, CallerAuthMode, VAR_CALLER_AUTH};
 use crate::layer::{ClientIp, IdentityLayer};
-use crate::server::log_queue::{AUDIT_TARGET, audit_slot};
-use crate::signer::SignerHandle;
-use crate::ticket::{Limits, MAX_SAFE_INTEGER, TicketOptions};
-use crate::user_id::CustomUserId;
-
-/// Secrets Manager secret holding the API keys (comma-separated), an
-/// alternative to `CUSTOMAUTH_API_KEYS` that keeps them out of the
-/// function's configuration.
-pub const VAR_API_KEYS_SECRET_ID: &str = "CUSTOMAUTH_API_KEYS_SECRET_ID";
+use crate::log_queue::{AUDIT_TARGET, audit_slot};
+use crate::signer::{self, SignerHandle};
 
 /// createTicket: `POST`, signs a ticket for the verified caller.
 #[derive(Debug)]
@@ -92,13 +88,12 @@ impl Function for CreateTicket {
                                  {\"ticket\", ...} for the verified caller";
     const METHODS: &'static [Method] = &[Method::POST];
     const ALLOW: &'static str = "POST";
-    const VARIABLES: &'static [&'static [Variable]] = &[
-        CREDENTIALS,
-        CALLER_AUTH,
-        API_KEYS,
-        LIMITS,
-        CLIENT_IP,
-        SERVER,
+    const SETTINGS: &'static [&'static [Setting]] = &[
+        credentials::SETTINGS,
+        identity::SETTINGS,
+        identity::API_KEY_SETTINGS,
+        LIMIT_SETTINGS,
+        client_ip::SETTINGS,
     ];
 
     /// Reads the configuration and loads the key, once.
@@ -107,10 +102,6 @@ impl Function for CreateTicket {
     /// [`ConfigError`] naming the variable at fault, or the credentials
     /// error (source down, malformed, env mismatch).
     async fn from_env(env: &(impl Fn(&str) -> Option<String> + Sync)) -> Result<Self, ConfigError> {
-        #[cfg(feature = "aws")]
-        let settings = crate::aws::AwsFetchSettings::from_env(env)?;
-        #[cfg(not(feature = "aws"))]
-        let settings = ();
         let Some(mode) = var(env, VAR_CALLER_AUTH) else {
             // CallerAuthMode's own hint lists the two CloudBase modes, which
             // only get-user-info takes.
@@ -128,12 +119,10 @@ impl Function for CreateTicket {
                  backend proved; use jwt, gateway or api-key"
             )));
         }
-        let auth = caller_auth_from_env(env, &settings).await?;
+        let auth = CallerAuth::from_env_and_secret(env).await?;
         let limits = Limits::from_env(env)?;
         let proxies = TrustedProxies::from_env(env)?;
-        let source = CredentialsSource::from_env(env)?;
-        let expected_env = var(env, VAR_ENV);
-        let signer = signer(&source, expected_env.as_deref(), &settings).await?;
+        let signer = signer::from_env(env).await?;
         Ok(Self::new(signer, auth, limits, proxies))
     }
 
@@ -185,12 +174,9 @@ impl Function for CreateTicket {
             ));
         };
         let signer = self.signer.current();
-        let ticket = signer.sign_within(&uid, options, &self.limits, crate::now_ms())?;
+        let ticket = signer.sign_within(&uid, options, &self.limits, customauth_core::now_ms())?;
         let claims = ticket.claims();
-        let ip = match req.extensions().get::<ClientIp>() {
-            Some(ClientIp(Some(ip))) => ip.to_string(),
-            _ => String::new(),
-        };
+        let ip = ClientIp::text_of(req.extensions());
         let request_id = req.extensions().get::<RequestId>().map_or("", |id| &id.0);
         tracing::info!(
             target: AUDIT_TARGET,
@@ -214,65 +200,4 @@ impl Function for CreateTicket {
             },
         ))
     }
-}
-
-/// The caller check, with API keys fetched from Secrets Manager when
-/// `CUSTOMAUTH_API_KEYS_SECRET_ID` names them.
-#[cfg(feature = "aws")]
-async fn caller_auth_from_env(
-    env: &(impl Fn(&str) -> Option<String> + Sync),
-    settings: &crate::aws::AwsFetchSettings,
-) -> Result<CallerAuth, ConfigError> {
-    let Some(secret_id) = var(env, VAR_API_KEYS_SECRET_ID) else {
-        return CallerAuth::from_env(env);
-    };
-    if var(env, VAR_API_KEYS).is_some() {
-        return Err(ConfigError::Conflict(format!(
-            "{VAR_API_KEYS} and {VAR_API_KEYS_SECRET_ID} are both set; set one"
-        )));
-    }
-    let keys = crate::aws::fetch_secret_string(&secret_id, settings).await?;
-    let with_keys = |k: &str| {
-        if k == VAR_API_KEYS {
-            Some(keys.to_string())
-        } else {
-            env(k)
-        }
-    };
-    CallerAuth::from_env(&with_keys)
-}
-
-/// The caller check; API keys from AWS need the `aws` feature.
-#[cfg(not(feature = "aws"))]
-async fn caller_auth_from_env(
-    env: &(impl Fn(&str) -> Option<String> + Sync),
-    (): &(),
-) -> Result<CallerAuth, ConfigError> {
-    if var(env, VAR_API_KEYS_SECRET_ID).is_some() {
-        return Err(ConfigError::Conflict(format!(
-            "{VAR_API_KEYS_SECRET_ID} needs AWS support, which this build does not have \
-             (the `aws` feature); set {VAR_API_KEYS} instead"
-        )));
-    }
-    CallerAuth::from_env(env)
-}
-
-/// The signer: fixed for local sources, refreshed from AWS for remote ones.
-#[cfg(feature = "aws")]
-async fn signer(
-    source: &CredentialsSource,
-    expected_env: Option<&str>,
-    settings: &crate::aws::AwsFetchSettings,
-) -> Result<SignerHandle, ConfigError> {
-    Ok(crate::aws::load_signer(source, expected_env, settings).await?)
-}
-
-/// The signer of a local source; AWS sources need the `aws` feature.
-#[cfg(not(feature = "aws"))]
-async fn signer(
-    source: &CredentialsSource,
-    expected_env: Option<&str>,
-    (): &(),
-) -> Result<SignerHandle, ConfigError> {
-    Ok(SignerHandle::local(source, expected_env)?)
 }

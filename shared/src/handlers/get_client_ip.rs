@@ -1,14 +1,14 @@
 //! getClientIP: `GET` or `POST`, `{"ip": "..."}`, `""` when unknown.
 
+use customauth_core::config::ConfigError;
+use customauth_core::env::Setting;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 
-use super::{CLIENT_IP, SERVER};
-use crate::client_ip::TrustedProxies;
-use crate::config::ConfigError;
-use crate::function::{Function, Variable};
-use crate::http::{ApiError, json_response};
+use crate::api::{ApiError, json_response};
+use crate::client_ip::{self, TrustedProxies};
+use crate::function::Function;
 use crate::layer::{ClientIp, IdentityLayer};
 
 /// getClientIP: `GET` or `POST`, `{"ip": "..."}`, `""` when unknown.
@@ -37,7 +37,7 @@ impl Function for GetClientIp {
         "getClientIP: GET or POST -> {\"ip\"}, \"\" when unknown (as the SDK's getClientIP)";
     const METHODS: &'static [Method] = &[Method::GET, Method::POST];
     const ALLOW: &'static str = "GET, POST";
-    const VARIABLES: &'static [&'static [Variable]] = &[CLIENT_IP, SERVER];
+    const SETTINGS: &'static [&'static [Setting]] = &[client_ip::SETTINGS];
 
     /// Reads `CUSTOMAUTH_TRUSTED_PROXIES`, once.
     ///
@@ -52,10 +52,7 @@ impl Function for GetClientIp {
     }
 
     async fn call(&self, req: Request) -> Result<Response<Body>, ApiError> {
-        let ip = match req.extensions().get::<ClientIp>() {
-            Some(ClientIp(Some(ip))) => ip.to_string(),
-            _ => String::new(),
-        };
+        let ip = ClientIp::text_of(req.extensions());
         Ok(json_response(StatusCode::OK, &ClientIpResponse { ip }))
     }
 }

@@ -1,14 +1,14 @@
 //! getUserInfo: `GET` or `POST`, the verified caller in the SDK's shape.
 
+use customauth_core::config::ConfigError;
+use customauth_core::env::Setting;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 
-use super::{CALLER_AUTH, CLIENT_IP, CLOUDBASE, SERVER};
-use crate::client_ip::TrustedProxies;
-use crate::config::ConfigError;
-use crate::function::{Function, Variable};
-use crate::http::{ApiError, json_response};
-use crate::identity::{Caller, CallerAuth, CallerAuthMode, UserInfo};
+use crate::api::{ApiError, json_response};
+use crate::client_ip::{self, TrustedProxies};
+use crate::function::Function;
+use crate::identity::{self, Caller, CallerAuth, CallerAuthMode, UserInfo, cloudbase};
 use crate::layer::IdentityLayer;
 
 /// getUserInfo: `GET` or `POST`, the verified caller in the SDK's shape.
@@ -43,7 +43,8 @@ impl Function for GetUserInfo {
                                  {\"openId\", \"appId\", \"uid\", \"customUserId\", \"isAnonymous\"}";
     const METHODS: &'static [Method] = &[Method::GET, Method::POST];
     const ALLOW: &'static str = "GET, POST";
-    const VARIABLES: &'static [&'static [Variable]] = &[CALLER_AUTH, CLOUDBASE, CLIENT_IP, SERVER];
+    const SETTINGS: &'static [&'static [Setting]] =
+        &[identity::SETTINGS, cloudbase::SETTINGS, client_ip::SETTINGS];
 
     /// Reads the caller-auth settings, once.
     ///

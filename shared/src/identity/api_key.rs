@@ -12,14 +12,30 @@
 //! random hex digits (`openssl rand -hex 16`, 128 bits).
 
 use aws_lc_rs::digest;
+use customauth_core::config::ConfigError;
+use customauth_core::env::Setting;
+use customauth_core::env::var;
 use subtle::{Choice, ConstantTimeEq};
 use zeroize::Zeroizing;
 
-use crate::config::ConfigError;
-use crate::env::var;
-
 /// api-key mode: the accepted keys, comma-separated.
 pub const VAR_API_KEYS: &str = "CUSTOMAUTH_API_KEYS";
+/// api-key mode: a Secrets Manager secret holding the keys (comma-separated),
+/// an alternative to [`VAR_API_KEYS`] that keeps them out of the function's
+/// configuration (createTicket, the `aws` feature).
+pub const VAR_API_KEYS_SECRET_ID: &str = "CUSTOMAUTH_API_KEYS_SECRET_ID";
+/// The API-key variables (createTicket only: an API key names a backend).
+pub const API_KEY_SETTINGS: &[Setting] = &[
+    Setting::new(
+        VAR_API_KEYS,
+        "api-key mode: comma-separated keys (16+ characters, 8+ different, 64+ bits)",
+    ),
+    Setting::new(
+        VAR_API_KEYS_SECRET_ID,
+        "api-key mode: a Secrets Manager secret holding them",
+    ),
+];
+
 /// Shortest API key accepted, in characters.
 pub const MIN_API_KEY_CHARS: usize = 16;
 /// Fewest different characters an API key may be made of.
@@ -28,6 +44,41 @@ pub const MIN_API_KEY_DISTINCT_CHARS: usize = 8;
 /// different characters). 16 random hex digits reach it only when all 16
 /// digits occur, so most fall short; 32 are about 128.
 pub const MIN_API_KEY_BITS: f64 = 64.0;
+
+/// The keys held by the secret [`VAR_API_KEYS_SECRET_ID`] names, `None` when
+/// it is unset.
+///
+/// # Errors
+/// [`ConfigError::Conflict`] when [`VAR_API_KEYS`] is set too, or when the
+/// build has no `aws` feature; the credentials error when the secret cannot
+/// be read.
+pub(super) async fn keys_from_secret(
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<Zeroizing<String>>, ConfigError> {
+    let Some(secret_id) = var(env, VAR_API_KEYS_SECRET_ID) else {
+        return Ok(None);
+    };
+    #[cfg(not(feature = "aws"))]
+    {
+        drop(secret_id);
+        Err(ConfigError::Conflict(format!(
+            "{VAR_API_KEYS_SECRET_ID} needs AWS support, which this build does not have \
+             (the `aws` feature); set {VAR_API_KEYS} instead"
+        )))
+    }
+    #[cfg(feature = "aws")]
+    {
+        if var(env, VAR_API_KEYS).is_some() {
+            return Err(ConfigError::Conflict(format!(
+                "{VAR_API_KEYS} and {VAR_API_KEYS_SECRET_ID} are both set; set one"
+            )));
+        }
+        let settings = crate::aws::AwsFetchSettings::from_env(env)?;
+        Ok(Some(
+            crate::aws::fetch_secret_string(&secret_id, &settings).await?,
+        ))
+    }
+}
 
 /// SHA-256 digests of the accepted keys; the keys themselves are not kept.
 pub(super) struct ApiKeys {

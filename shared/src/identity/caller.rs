@@ -7,10 +7,9 @@
 
 use std::collections::HashMap;
 
+use customauth_core::user_id::{CustomUserId, InvalidUserId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-use crate::user_id::{CustomUserId, InvalidUserId};
 
 /// What `auth().getUserInfo()` returns in the SDK, field for field:
 /// `{"openId","appId","uid","customUserId","isAnonymous"}`.

@@ -30,16 +30,16 @@
 //! - `cloudbase`: the caller presents its CloudBase login (`Authorization:
 //!   Bearer ACCESS_TOKEN` or `X-Cloudbase-Credentials`) and CloudBase says
 //!   who it is, over the network, with a cache in front: see [`cloudbase`].
-//!   Check with [`CallerAuth::verify`] (async); the synchronous checks answer
+//!   Check with [`CallerAuth::authenticate_with_lookup`] (async); the synchronous checks answer
 //!   [`AuthError::Unavailable`] in this mode.
 //! - `cloudbase-context`: a CloudBase HTTP function reachable only through
 //!   the CloudBase gateway reads the caller from the gateway's
-//!   `X-Cloudbase-Context` header, with no network call: see [`context`].
+//!   `X-Cloudbase-Context` header, with no network call: see [`cloudbase_context`].
 //! - `none`: everyone is [`Caller::Anonymous`]. Refused unless
 //!   `CUSTOMAUTH_ALLOW_INSECURE_NONE=1`, and logged as a warning.
 //!
 //! In `gateway` and `jwt` modes the identity claim must be a string that
-//! satisfies the SDK's customUserId rule ([`CustomUserId`](crate::CustomUserId)).
+//! satisfies the SDK's customUserId rule ([`CustomUserId`](customauth_core::CustomUserId)).
 //!
 //! Tokens, API keys and secrets are never logged and never appear in an
 //! error: [`AuthError`] carries static reasons only.
@@ -74,30 +74,32 @@
 mod api_key;
 mod caller;
 pub mod cloudbase;
-pub mod context;
+pub mod cloudbase_context;
 mod gateway;
 mod headers;
 mod https;
 mod jwt;
+mod mode;
 #[cfg(test)]
 mod tests;
 
 use std::fmt;
-use std::str::FromStr;
 
+use customauth_core::config::ConfigError;
+use customauth_core::env::Setting;
+use customauth_core::env::var;
 use lambda_http::http::{Extensions, HeaderMap, Request};
 
 use self::api_key::ApiKeys;
 use self::cloudbase::Settings as CloudBaseSettings;
-use self::context::ContextReader;
+use self::cloudbase_context::ContextReader;
 use self::gateway::gateway_user;
 use self::headers::{bearer, presented_api_key};
 use self::jwt::JwtVerifier;
-use crate::config::ConfigError;
-use crate::env::var;
 
 pub use self::api_key::{
-    MIN_API_KEY_BITS, MIN_API_KEY_CHARS, MIN_API_KEY_DISTINCT_CHARS, VAR_API_KEYS,
+    API_KEY_SETTINGS, MIN_API_KEY_BITS, MIN_API_KEY_CHARS, MIN_API_KEY_DISTINCT_CHARS,
+    VAR_API_KEYS, VAR_API_KEYS_SECRET_ID,
 };
 pub use self::caller::{AuthError, Caller, UserInfo, VerifiedUser};
 pub use self::headers::MAX_CREDENTIAL_BYTES;
@@ -112,6 +114,7 @@ pub use self::jwt::{
     JWT_LEEWAY_SECS, JWT_MAX_LIFETIME_SECS, MIN_HS256_SECRET_BYTES, VAR_JWT_ALLOW_ANY_AUDIENCE,
     VAR_JWT_AUDIENCE, VAR_JWT_ISSUER, VAR_JWT_JWKS, VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET,
 };
+pub use self::mode::CallerAuthMode;
 
 /// Selects the mode: `gateway`, `jwt`, `api-key`, `cloudbase`,
 /// `cloudbase-context` or `none`. Required.
@@ -124,123 +127,70 @@ pub const VAR_USER_ID_CLAIM: &str = "CUSTOMAUTH_USER_ID_CLAIM";
 /// The claim read when `CUSTOMAUTH_USER_ID_CLAIM` is not set.
 pub const DEFAULT_USER_ID_CLAIM: &str = "sub";
 
-/// How callers authenticate, from `CUSTOMAUTH_CALLER_AUTH`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CallerAuthMode {
-    /// `gateway`: an API Gateway authorizer already verified the caller.
-    Gateway,
-    /// `jwt`: the function verifies a bearer JWT.
-    Jwt,
-    /// `api-key`: a backend presents a shared key.
-    ApiKey,
-    /// `cloudbase`: CloudBase checks the caller's access token.
-    CloudBase,
-    /// `cloudbase-context`: the CloudBase gateway's `X-Cloudbase-Context`.
-    CloudBaseContext,
-    /// `none`: no authentication (development only).
-    None,
-}
-
-impl CallerAuthMode {
-    /// The value of `CUSTOMAUTH_CALLER_AUTH` for this mode.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Gateway => "gateway",
-            Self::Jwt => "jwt",
-            Self::ApiKey => "api-key",
-            Self::CloudBase => "cloudbase",
-            Self::CloudBaseContext => "cloudbase-context",
-            Self::None => "none",
-        }
-    }
-
-    /// What a caller must send in this mode, for 401 messages: the header
-    /// (or, in gateway mode, the authorizer) a request without an acceptable
-    /// caller was expected to carry.
-    pub const fn expected_credentials(self) -> &'static str {
-        match self {
-            Self::Gateway => {
-                "the identity of an API Gateway authorizer (JWT, Cognito or Lambda) on this route"
-            }
-            Self::Jwt => "Authorization: Bearer <JWT from your identity provider>",
-            Self::ApiKey => "X-Api-Key: <API key> or Authorization: Bearer <API key>",
-            Self::CloudBase => {
-                "Authorization: Bearer <CloudBase access token> or X-Cloudbase-Credentials"
-            }
-            Self::CloudBaseContext => "the CloudBase gateway's X-Cloudbase-Context header",
-            Self::None => "nothing",
-        }
-    }
-
-    /// Reads `CUSTOMAUTH_CALLER_AUTH` through `env`. When the mode is `none`
-    /// and `CUSTOMAUTH_ALLOW_INSECURE_NONE=1`, logs a warning.
-    ///
-    /// # Errors
-    /// [`ConfigError::Missing`] when unset or blank (there is no default);
-    /// [`ConfigError::Invalid`] for a value other than the four modes;
-    /// [`ConfigError::Conflict`] for `none` without
-    /// `CUSTOMAUTH_ALLOW_INSECURE_NONE=1`.
-    pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let raw = var(env, VAR_CALLER_AUTH).ok_or(ConfigError::Missing {
-            var: VAR_CALLER_AUTH,
-            hint: "set it to gateway, jwt, api-key, cloudbase, cloudbase-context or none (there is no default)",
-        })?;
-        let mode: Self = raw.parse()?;
-        if mode == Self::None {
-            let allowed = var(env, VAR_ALLOW_INSECURE_NONE).is_some_and(|v| v.trim() == "1");
-            if !allowed {
-                return Err(ConfigError::Conflict(format!(
-                    "{VAR_CALLER_AUTH}=none accepts every caller without authentication; it is \
-                     refused unless {VAR_ALLOW_INSECURE_NONE}=1 is also set (development only)"
-                )));
-            }
-            tracing::warn!(
-                caller_auth = "none",
-                "INSECURE: {VAR_CALLER_AUTH}=none and {VAR_ALLOW_INSECURE_NONE}=1: every caller \
-                 is accepted without authentication; never deploy this"
-            );
-        }
-        Ok(mode)
-    }
-}
-
-impl fmt::Display for CallerAuthMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for CallerAuthMode {
-    type Err = ConfigError;
-
-    /// Parses `gateway`, `jwt`, `api-key` or `none` (ASCII case and
-    /// surrounding whitespace ignored). Does not check
-    /// `CUSTOMAUTH_ALLOW_INSECURE_NONE`; [`CallerAuthMode::from_env`] does.
-    ///
-    /// # Errors
-    /// [`ConfigError::Invalid`] naming `CUSTOMAUTH_CALLER_AUTH` for any
-    /// other value.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim();
-        [
-            Self::Gateway,
-            Self::Jwt,
-            Self::ApiKey,
-            Self::CloudBase,
-            Self::CloudBaseContext,
-            Self::None,
-        ]
-        .into_iter()
-        .find(|mode| mode.as_str().eq_ignore_ascii_case(s))
-        .ok_or_else(|| ConfigError::Invalid {
-            var: VAR_CALLER_AUTH,
-            reason: format!(
-                "{:?} is not one of gateway, jwt, api-key, cloudbase, cloudbase-context, none",
-                s.chars().take(32).collect::<String>()
-            ),
-        })
-    }
-}
+/// The caller-auth variables, jwt mode's among them (declared here, beside
+/// their re-export), for `--help` and the configuration table.
+pub const SETTINGS: &[Setting] = &[
+    Setting::new(
+        VAR_CALLER_AUTH,
+        "gateway, jwt, api-key, none; get-user-info also cloudbase, cloudbase-context (required)",
+    ),
+    Setting::new(
+        VAR_ALLOW_INSECURE_NONE,
+        "1 to allow none (development only)",
+    ),
+    Setting::with_default(VAR_USER_ID_CLAIM, "claim carrying the customUserId", "sub"),
+    Setting::new(VAR_JWT_SECRET, "jwt mode: HS256 secret (32 bytes or more)"),
+    Setting::new(
+        VAR_JWT_PUBLIC_KEY,
+        "jwt mode: PEM public key (RS256 or ES256)",
+    ),
+    Setting::new(VAR_JWT_JWKS, "jwt mode: JWKS document"),
+    Setting::new(
+        VAR_JWT_JWKS_URL,
+        "jwt mode: JWKS URL (https://), fetched and kept fresh",
+    ),
+    Setting::new(
+        VAR_JWT_OIDC_ISSUER,
+        "jwt mode: issuer URL (OpenID discovery); tokens must carry it as iss",
+    ),
+    Setting::with_default(
+        VAR_JWT_JWKS_MIN_REFRESH_SECONDS,
+        "jwt mode, keys at a URL: least time between refetches for an unknown kid",
+        "30",
+    ),
+    Setting::with_default(
+        VAR_JWT_JWKS_CACHE_MIN_SECONDS,
+        "jwt mode, keys at a URL: shortest key lifetime, and without max-age",
+        "300",
+    ),
+    Setting::with_default(
+        VAR_JWT_JWKS_CACHE_MAX_SECONDS,
+        "jwt mode, keys at a URL: longest key lifetime",
+        "86400",
+    ),
+    Setting::with_default(
+        VAR_JWT_JWKS_STALE_SECONDS,
+        "jwt mode, keys at a URL: last good keys serve this long while fetches fail",
+        "86400",
+    ),
+    Setting::with_default(
+        VAR_JWT_JWKS_TIMEOUT_MS,
+        "jwt mode, keys at a URL: bound on one fetch",
+        "5000",
+    ),
+    Setting::new(
+        VAR_JWT_ISSUER,
+        "jwt mode: accepted issuers (comma-separated)",
+    ),
+    Setting::new(
+        VAR_JWT_AUDIENCE,
+        "jwt mode: accepted audiences (comma-separated)",
+    ),
+    Setting::new(
+        VAR_JWT_ALLOW_ANY_AUDIENCE,
+        "jwt mode: 1 to start with neither issuer nor audience",
+    ),
+];
 
 /// Caller authentication, configured once at cold start.
 ///
@@ -317,6 +267,30 @@ impl CallerAuth {
         })
     }
 
+    /// As [`CallerAuth::from_env`], with the API keys read from the Secrets
+    /// Manager secret `CUSTOMAUTH_API_KEYS_SECRET_ID` names, when it names
+    /// one (createTicket; the `aws` feature).
+    ///
+    /// # Errors
+    /// Those of [`CallerAuth::from_env`]; [`ConfigError::Conflict`] when
+    /// both `CUSTOMAUTH_API_KEYS` and the secret are set, or the build has no
+    /// `aws` feature; the credentials error when the secret cannot be read.
+    pub async fn from_env_and_secret(
+        env: &impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let Some(keys) = api_key::keys_from_secret(env).await? else {
+            return Self::from_env(env);
+        };
+        let with_keys = |k: &str| {
+            if k == VAR_API_KEYS {
+                Some(keys.to_string())
+            } else {
+                env(k)
+            }
+        };
+        Self::from_env(&with_keys)
+    }
+
     /// The configured mode.
     pub fn mode(&self) -> CallerAuthMode {
         self.mode
@@ -361,7 +335,7 @@ impl CallerAuth {
             }
             #[cfg(feature = "cloudbase")]
             Verifier::CloudBase(_) => Err(AuthError::Unavailable(
-                "cloudbase mode checks callers over the network: use CallerAuth::verify",
+                "cloudbase mode checks callers over the network: use CallerAuth::authenticate_with_lookup",
             )),
             Verifier::Context(reader) => reader.read(headers, extensions),
             Verifier::None => Ok(Caller::Anonymous),
@@ -369,7 +343,7 @@ impl CallerAuth {
     }
 
     /// Whether checking a caller may need the network (`cloudbase` mode,
-    /// and `jwt` mode with keys at a URL): then use [`CallerAuth::verify`].
+    /// and `jwt` mode with keys at a URL): then use [`CallerAuth::authenticate_with_lookup`].
     pub fn needs_lookup(&self) -> bool {
         match &self.verifier {
             #[cfg(feature = "cloudbase")]
@@ -387,7 +361,7 @@ impl CallerAuth {
     /// Those of [`CallerAuth::authenticate_parts`]; in `cloudbase` mode
     /// [`AuthError::Invalid`] for a token CloudBase refuses and
     /// [`AuthError::Unavailable`] when CloudBase cannot answer in time.
-    pub async fn verify(
+    pub async fn authenticate_with_lookup(
         &self,
         headers: &HeaderMap,
         extensions: &Extensions,

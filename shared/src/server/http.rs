@@ -1,7 +1,7 @@
 //! HTTP mode: a plain HTTP/1.1 server (hyper) whose cost per connection and
 //! in total is bounded: a deadline for the request head (and for an idle
 //! keep-alive connection), a deadline for the whole body (in the function's
-//! service, [`read_body`](crate::http::read_body)), a deadline for writing an
+//! service, [`read_body`](crate::api::read_body)), a deadline for writing an
 //! answer (a client that does not read its answers loses the connection), a
 //! cap on concurrent connections below the file-descriptor limit, and a
 //! graceful shutdown. Pipelined requests are answered one at a time, and no
@@ -16,6 +16,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
+use customauth_core::config::ConfigError;
+use customauth_core::config::number;
+use customauth_core::env::Setting;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -29,8 +32,6 @@ use tower::Service;
 use tower::ServiceExt as _;
 
 use crate::client_ip::PeerAddr;
-use crate::config::ConfigError;
-use crate::env::var;
 use crate::server::SHUTDOWN_GRACE;
 
 /// How long a client may take to send a whole request body, in ms.
@@ -39,6 +40,25 @@ pub const VAR_BODY_TIMEOUT_MS: &str = "CUSTOMAUTH_BODY_TIMEOUT_MS";
 pub const VAR_MAX_CONNECTIONS: &str = "CUSTOMAUTH_MAX_CONNECTIONS";
 /// How long an answer may wait for the client to read it, in ms.
 pub const VAR_WRITE_TIMEOUT_MS: &str = "CUSTOMAUTH_WRITE_TIMEOUT_MS";
+/// HTTP mode's bounds on a connection.
+pub const SETTINGS: &[Setting] = &[
+    Setting::with_default(
+        VAR_BODY_TIMEOUT_MS,
+        "HTTP mode: time to send a whole body, then 408",
+        "5000",
+    ),
+    Setting::with_default(
+        VAR_MAX_CONNECTIONS,
+        "HTTP mode: connections served at once",
+        "8192",
+    ),
+    Setting::with_default(
+        VAR_WRITE_TIMEOUT_MS,
+        "HTTP mode: time a client has to read an answer, then the connection closes",
+        "5000",
+    ),
+];
+
 /// The default deadline for writing an answer.
 pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a client may take to send the request head, and how long an idle
@@ -80,57 +100,41 @@ impl HttpLimits {
     /// [`ConfigError::Invalid`] naming the variable for a value that is not a
     /// whole number in range (body and write timeouts 100 ms to 60 s;
     /// connections 1 to the file-descriptor limit less 64; log queue lines
-    /// as [`log_queue_lines`](crate::server::log_queue::log_queue_lines)).
+    /// as [`log_queue_lines`](crate::log_queue::log_queue_lines)).
     pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let fds = raise_fd_limit();
         let ceiling = fds.saturating_sub(RESERVED_FDS).max(1);
-        let body_timeout = match var(env, VAR_BODY_TIMEOUT_MS) {
-            None => DEFAULT_BODY_TIMEOUT,
-            Some(v) => v
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|ms| (100..=60_000).contains(ms))
-                .map(Duration::from_millis)
-                .ok_or(ConfigError::Invalid {
-                    var: VAR_BODY_TIMEOUT_MS,
-                    reason: "must be whole milliseconds from 100 to 60000".into(),
-                })?,
+        let millis = |name, default: Duration| {
+            number(env, name, millis_of(default), 100, 60_000).map(Duration::from_millis)
         };
-        let max_connections = match var(env, VAR_MAX_CONNECTIONS) {
-            None => DEFAULT_MAX_CONNECTIONS.min(ceiling),
-            Some(v) => v
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|n| (1..=ceiling).contains(n))
-                .ok_or_else(|| ConfigError::Invalid {
-                    var: VAR_MAX_CONNECTIONS,
-                    reason: format!(
-                        "must be a whole number from 1 to {ceiling} (the file-descriptor limit less {RESERVED_FDS})"
-                    ),
-                })?,
-        };
-        let write_timeout = match var(env, VAR_WRITE_TIMEOUT_MS) {
-            None => DEFAULT_WRITE_TIMEOUT,
-            Some(v) => v
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|ms| (100..=60_000).contains(ms))
-                .map(Duration::from_millis)
-                .ok_or(ConfigError::Invalid {
-                    var: VAR_WRITE_TIMEOUT_MS,
-                    reason: "must be whole milliseconds from 100 to 60000".into(),
-                })?,
-        };
-        crate::server::log_queue::log_queue_lines(env)?;
+        let body_timeout = millis(VAR_BODY_TIMEOUT_MS, DEFAULT_BODY_TIMEOUT)?;
+        let max_connections = number(
+            env,
+            VAR_MAX_CONNECTIONS,
+            DEFAULT_MAX_CONNECTIONS.min(ceiling),
+            1,
+            ceiling,
+        )
+        .map_err(|e| match e {
+            ConfigError::Invalid { var, reason } => ConfigError::Invalid {
+                var,
+                reason: format!("{reason} (the file-descriptor limit less {RESERVED_FDS})"),
+            },
+            other => other,
+        })?;
+        let write_timeout = millis(VAR_WRITE_TIMEOUT_MS, DEFAULT_WRITE_TIMEOUT)?;
+        crate::log_queue::log_queue_lines(env)?;
         Ok(Self {
             body_timeout,
             max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
             write_timeout,
         })
     }
+}
+
+/// `duration` in whole milliseconds (the defaults are far below `u64::MAX`).
+fn millis_of(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Raises the soft `RLIMIT_NOFILE` to the hard limit; returns the soft
@@ -352,7 +356,7 @@ fn full_body(response: Response<Body>) -> hyper::Response<Full<Bytes>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::from_pairs as env;
+    use customauth_core::env::from_pairs as env;
 
     #[test]
     fn defaults_are_five_seconds_and_a_cap_below_the_fd_limit() {

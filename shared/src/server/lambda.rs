@@ -13,9 +13,9 @@ use lambda_http::{Body, LambdaEvent, Request, Response, Service, service_fn};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
-use crate::http::INVALID_BODY_MARKER;
+use crate::api::INVALID_EVENT_MARKER;
+use crate::api::refusals::refused;
 use crate::server::logging::catch_quietly;
-use crate::server::refusals::refused;
 
 /// An event as the runtime hands it over: JSON, or bytes that are not.
 #[derive(Debug)]
@@ -94,7 +94,7 @@ fn not_an_http_event(request_id: &str, e: &NotAnHttpEvent, alb: bool) -> Value {
 
 /// Makes an event safe for lambda_http, which panics on a body flagged base64
 /// that does not decode: such a body is dropped and the request marked with
-/// [`INVALID_BODY_MARKER`], which the handler answers with a 400. Any client
+/// [`INVALID_EVENT_MARKER`], which the handler answers with a 400. Any client
 /// copy of the marker header is removed first.
 pub fn sanitize_event(event: &mut Value) {
     let Some(obj) = event.as_object_mut() else {
@@ -102,7 +102,7 @@ pub fn sanitize_event(event: &mut Value) {
     };
     for key in ["headers", "multiValueHeaders"] {
         if let Some(headers) = obj.get_mut(key).and_then(|h| h.as_object_mut()) {
-            headers.retain(|name, _| !name.eq_ignore_ascii_case(INVALID_BODY_MARKER));
+            headers.retain(|name, _| !name.eq_ignore_ascii_case(INVALID_EVENT_MARKER));
         }
     }
     let flagged = obj.get("isBase64Encoded").and_then(Value::as_bool) == Some(true);
@@ -122,7 +122,7 @@ pub fn sanitize_event(event: &mut Value) {
 /// conversion. lambda_http builds the URI from the client-controlled `Host`
 /// header (ALB) and path and `unwrap`s the parse; when that would panic, the
 /// fields the URI is built from are replaced and the request is marked with
-/// [`INVALID_BODY_MARKER`] (`uri`), which the handler answers with a 400.
+/// [`INVALID_EVENT_MARKER`] (`uri`), which the handler answers with a 400.
 /// The trial panics are caught quietly: no panic text reaches the log.
 ///
 /// # Errors
@@ -188,13 +188,13 @@ fn mark_invalid(obj: &mut serde_json::Map<String, Value>, reason: &str) {
         *headers = Value::Object(serde_json::Map::new());
     }
     if let Some(h) = headers.as_object_mut() {
-        h.insert(INVALID_BODY_MARKER.into(), reason.into());
+        h.insert(INVALID_EVENT_MARKER.into(), reason.into());
     }
     if let Some(mv) = obj
         .get_mut("multiValueHeaders")
         .and_then(|h| h.as_object_mut())
     {
-        mv.insert(INVALID_BODY_MARKER.into(), serde_json::json!([reason]));
+        mv.insert(INVALID_EVENT_MARKER.into(), serde_json::json!([reason]));
     }
 }
 
@@ -212,7 +212,7 @@ mod tests {
         sanitize_event(&mut ev);
         assert_eq!(ev["body"], Value::Null);
         assert_eq!(ev["isBase64Encoded"], false);
-        assert_eq!(ev["headers"][INVALID_BODY_MARKER], "base64-body");
+        assert_eq!(ev["headers"][INVALID_EVENT_MARKER], "base64-body");
         assert!(ev["headers"].get("X-Customauth-Invalid-Event").is_none());
     }
 
@@ -222,11 +222,11 @@ mod tests {
         let mut ev: Value = serde_json::from_str(fixture).expect("fixture");
         ev["headers"]["host"] = "a1b2.example:.com".into();
         let req = Request::from(prepare_event(ev).expect("an ALB event"));
-        assert_eq!(req.headers()[INVALID_BODY_MARKER], "uri");
+        assert_eq!(req.headers()[INVALID_EVENT_MARKER], "uri");
         let mut ok: Value = serde_json::from_str(fixture).expect("fixture");
-        ok["headers"][INVALID_BODY_MARKER] = "spoofed".into();
+        ok["headers"][INVALID_EVENT_MARKER] = "spoofed".into();
         let req = Request::from(prepare_event(ok).expect("an ALB event"));
-        assert!(!req.headers().contains_key(INVALID_BODY_MARKER));
+        assert!(!req.headers().contains_key(INVALID_EVENT_MARKER));
     }
 
     #[test]
@@ -234,12 +234,12 @@ mod tests {
         let mut ev = serde_json::json!({
             "isBase64Encoded": true,
             "body": "e30=",
-            "headers": {INVALID_BODY_MARKER: "1"},
-            "multiValueHeaders": {INVALID_BODY_MARKER: ["1"]}
+            "headers": {INVALID_EVENT_MARKER: "1"},
+            "multiValueHeaders": {INVALID_EVENT_MARKER: ["1"]}
         });
         sanitize_event(&mut ev);
         assert_eq!(ev["body"], "e30=");
-        assert!(ev["headers"].get(INVALID_BODY_MARKER).is_none());
-        assert!(ev["multiValueHeaders"].get(INVALID_BODY_MARKER).is_none());
+        assert!(ev["headers"].get(INVALID_EVENT_MARKER).is_none());
+        assert!(ev["multiValueHeaders"].get(INVALID_EVENT_MARKER).is_none());
     }
 }

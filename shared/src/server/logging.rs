@@ -2,8 +2,11 @@
 //! format, a background writer in HTTP mode, and a filter that keeps raw
 //! Lambda events (which carry credentials) out of every log.
 
-use crate::env::var;
-use crate::server::{VAR_RUNTIME_API, log_queue};
+use customauth_core::env::Setting;
+
+use crate::log_queue;
+use crate::server::VAR_RUNTIME_API;
+use customauth_core::env::var;
 
 /// Keeps the background log writer of HTTP mode running; hold it for the
 /// life of the process. Dropping it writes out the lines still queued (the
@@ -18,9 +21,20 @@ impl Drop for LogGuard {
     /// The refusals of the last second are summarised before the writer
     /// stops.
     fn drop(&mut self) {
-        crate::server::refusals::flush_all();
+        crate::api::refusals::flush_all();
     }
 }
+
+/// The log level's variable.
+pub const VAR_RUST_LOG: &str = "RUST_LOG";
+/// `JSON` for JSON lines on stdout (set by Lambda's JSON log format).
+pub const VAR_LOG_FORMAT: &str = "AWS_LAMBDA_LOG_FORMAT";
+
+/// The logging variables.
+pub const SETTINGS: &[Setting] = &[
+    Setting::with_default(VAR_RUST_LOG, "log level", "info"),
+    Setting::new(VAR_LOG_FORMAT, "JSON for JSON lines on stdout"),
+];
 
 /// Sets up `tracing`: JSON lines when `AWS_LAMBDA_LOG_FORMAT=JSON` (Lambda's
 /// structured logging), text otherwise; level from `RUST_LOG` (default
@@ -33,16 +47,16 @@ impl Drop for LogGuard {
 /// 128,000), so a slow or stalled log sink (a full pipe, a paused collector)
 /// never stalls request handling: when the queue is full, createTicket answers
 /// 503 instead of signing (audit lines are never dropped), and other lines
-/// are dropped and counted ([`log_queue`](crate::server::log_queue)).
+/// are dropped and counted ([`log_queue`]).
 pub fn init_tracing(env: &impl Fn(&str) -> Option<String>) -> LogGuard {
     use tracing_subscriber::EnvFilter;
     use tracing_subscriber::fmt::writer::BoxMakeWriter;
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
-    let filter = var(env, "RUST_LOG")
+    let filter = var(env, VAR_RUST_LOG)
         .and_then(|f| EnvFilter::try_new(f).ok())
         .unwrap_or_else(|| EnvFilter::new("info"));
-    let json = var(env, "AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json"));
+    let json = var(env, VAR_LOG_FORMAT).is_some_and(|f| f.eq_ignore_ascii_case("json"));
     let on_lambda = var(env, VAR_RUNTIME_API).is_some();
     let (writer, worker) = if on_lambda {
         let direct = if json {
@@ -85,7 +99,7 @@ pub fn init_tracing(env: &impl Fn(&str) -> Option<String>) -> LogGuard {
         let subscriber = builder.with_ansi(false).finish();
         subscriber.with(never_raw_events()).init();
     }
-    crate::server::refusals::start_summaries();
+    crate::api::refusals::start_summaries(log_queue::report_dropped);
     log_panics();
     LogGuard { _worker: worker }
 }

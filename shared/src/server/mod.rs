@@ -14,15 +14,14 @@
 
 pub mod http;
 pub mod lambda;
-pub mod log_queue;
 pub mod logging;
-pub mod refusals;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::config::ConfigError;
-use crate::env::var;
+use customauth_core::config::ConfigError;
+use customauth_core::env::Setting;
+use customauth_core::env::var;
 
 pub use self::http::{HttpLimits, serve_http};
 pub use self::lambda::{prepare_event, sanitize_event, serve_lambda};
@@ -34,6 +33,18 @@ pub const VAR_RUNTIME_API: &str = "AWS_LAMBDA_RUNTIME_API";
 pub const VAR_HOST: &str = "HOST";
 /// HTTP mode listen port. Defaults to `8080`.
 pub const VAR_PORT: &str = "PORT";
+/// Where HTTP mode listens.
+pub const LISTEN_SETTINGS: &[Setting] = &[
+    Setting::with_default(VAR_HOST, "HTTP mode listen address", "127.0.0.1"),
+    Setting::with_default(VAR_PORT, "HTTP mode listen port", "8080"),
+];
+
+/// What makes the function serve the Lambda runtime API.
+pub const MODE_SETTINGS: &[Setting] = &[Setting::new(
+    VAR_RUNTIME_API,
+    "set by Lambda: serve the Lambda runtime API instead",
+)];
+
 /// How long a graceful shutdown waits for in-flight requests.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -100,7 +111,7 @@ pub async fn shutdown_signal() {
 mod tests {
     use super::*;
 
-    use crate::env::from_pairs as env;
+    use customauth_core::env::from_pairs as env;
 
     #[test]
     fn mode_is_lambda_with_runtime_api() {

@@ -41,7 +41,8 @@ async fn check(auth: &CallerAuth, token: &str) -> Result<Caller, AuthError> {
         "authorization",
         HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
     );
-    auth.verify(&headers, &Extensions::new()).await
+    auth.authenticate_with_lookup(&headers, &Extensions::new())
+        .await
 }
 
 fn user(answer: Result<Caller, AuthError>) -> String {

@@ -13,9 +13,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use customauth::CustomUserId;
+use customauth::api::{ApiError, MAX_BODY_BYTES};
 use customauth::function::Function as _;
 use customauth::handlers::{CreateTicket, GetClientIp, GetUserInfo};
-use customauth::http::{ApiError, MAX_BODY_BYTES};
 use customauth::identity::UserInfo;
 use customauth::ticket::MAX_SAFE_INTEGER;
 use customauth::user_id::{MAX_LEN, MIN_LEN};

@@ -23,8 +23,8 @@ pub use claims::{
     Claims, HEADER_B64, HEADER_JSON, KEY_ID_SEPARATOR, MAX_SAFE_INTEGER, TICKET_LIFETIME_MS, Ticket,
 };
 pub use options::{
-    DEFAULT_EXPIRE_AFTER_MS, DEFAULT_REFRESH_MS, InvalidOptions, Limits, TicketOptions,
-    VAR_MAX_EXPIRE_MS, VAR_MAX_REFRESH_MS,
+    DEFAULT_EXPIRE_AFTER_MS, DEFAULT_REFRESH_MS, InvalidOptions, LIMIT_SETTINGS, Limits,
+    TicketOptions, VAR_MAX_EXPIRE_MS, VAR_MAX_REFRESH_MS,
 };
 pub use sign::{TicketError, TicketSigner};
 pub use verify::{DEFAULT_LEEWAY_MS, MAX_TICKET_LEN, TicketVerifier, VerifyError};

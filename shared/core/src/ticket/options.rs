@@ -2,8 +2,8 @@
 //! ceilings a deployment puts on what callers may ask for, and the one check
 //! of both (one set of messages, for the CLI and the functions alike).
 
-use crate::config::ConfigError;
-use crate::env::var;
+use crate::config::{ConfigError, number};
+use crate::env::Setting;
 use crate::ticket::MAX_SAFE_INTEGER;
 
 /// Default `refresh`: the login state is refreshed hourly.
@@ -14,6 +14,12 @@ pub const DEFAULT_EXPIRE_AFTER_MS: u64 = 7 * 24 * 3_600_000;
 pub const VAR_MAX_REFRESH_MS: &str = "CUSTOMAUTH_MAX_REFRESH_MS";
 /// Ceiling on `expire - now` a caller may ask for.
 pub const VAR_MAX_EXPIRE_MS: &str = "CUSTOMAUTH_MAX_EXPIRE_MS";
+
+/// The ceilings on what a caller may ask for.
+pub const LIMIT_SETTINGS: &[Setting] = &[
+    Setting::with_default(VAR_MAX_REFRESH_MS, "ceiling on refresh", "one day"),
+    Setting::with_default(VAR_MAX_EXPIRE_MS, "ceiling on expire - now", "30 days"),
+];
 
 /// Options of `createTicket`, as the SDK takes them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -93,18 +99,7 @@ impl Limits {
     /// [`ConfigError::Invalid`] naming the variable when it is not a positive
     /// integer of at most 2^53 - 1.
     pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let read = |name: &'static str, default: u64| match var(env, name) {
-            None => Ok(default),
-            Some(v) => v
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|n| (1..=MAX_SAFE_INTEGER).contains(n))
-                .ok_or(ConfigError::Invalid {
-                    var: name,
-                    reason: "must be a positive integer of milliseconds".into(),
-                }),
-        };
+        let read = |name, default| number(env, name, default, 1, MAX_SAFE_INTEGER);
         let d = Self::default();
         Ok(Self {
             max_refresh_ms: read(VAR_MAX_REFRESH_MS, d.max_refresh_ms)?,

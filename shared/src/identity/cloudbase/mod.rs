@@ -47,9 +47,12 @@ mod tests;
 
 use std::time::Duration;
 
-use crate::config::ConfigError;
-use crate::config::number;
-use crate::env::var;
+use customauth_core::config::ConfigError;
+use customauth_core::config::number;
+use customauth_core::env::Setting;
+use customauth_core::env::var;
+
+use crate::origin::{NotAnOrigin, Origin};
 
 #[cfg(feature = "cloudbase")]
 pub(super) use self::client::CloudBase;
@@ -69,6 +72,34 @@ pub const VAR_CLOUDBASE_TIMEOUT_MS: &str = "CUSTOMAUTH_CLOUDBASE_TIMEOUT_MS";
 pub const VAR_CLOUDBASE_CACHE_SECONDS: &str = "CUSTOMAUTH_CLOUDBASE_CACHE_SECONDS";
 /// How many verified identities are kept (default 10,000).
 pub const VAR_CLOUDBASE_CACHE_ENTRIES: &str = "CUSTOMAUTH_CLOUDBASE_CACHE_ENTRIES";
+
+/// The CloudBase modes' variables (getUserInfo only).
+pub const SETTINGS: &[Setting] = &[
+    Setting::new(
+        VAR_CLOUDBASE_ENV,
+        "cloudbase, cloudbase-context: the environment id (required)",
+    ),
+    Setting::with_default(VAR_CLOUDBASE_REGION, "cloudbase: region", "ap-shanghai"),
+    Setting::new(
+        VAR_CLOUDBASE_ENDPOINT,
+        "cloudbase: origin to ask instead of CloudBase (the emulator)",
+    ),
+    Setting::with_default(
+        VAR_CLOUDBASE_TIMEOUT_MS,
+        "cloudbase: bound on a lookup, then 503",
+        "3000",
+    ),
+    Setting::with_default(
+        VAR_CLOUDBASE_CACHE_SECONDS,
+        "cloudbase: reuse of a verified token",
+        "30; 0 = off",
+    ),
+    Setting::with_default(
+        VAR_CLOUDBASE_CACHE_ENTRIES,
+        "cloudbase: tokens cached at most",
+        "10000",
+    ),
+];
 
 /// The region when `CUSTOMAUTH_CLOUDBASE_REGION` is not set.
 pub const DEFAULT_CLOUDBASE_REGION: &str = "ap-shanghai";
@@ -201,16 +232,17 @@ fn origin(endpoint: &str) -> Result<String, ConfigError> {
     if endpoint.contains('#') {
         return Err(invalid("the origin must not carry a fragment (#)"));
     }
-    let uri: lambda_http::http::Uri = endpoint
-        .parse()
-        .map_err(|_| invalid("not a URL; an origin such as http://127.0.0.1:9100"))?;
-    let scheme = match uri.scheme_str() {
-        Some(s @ ("http" | "https")) => s,
-        _ => return Err(invalid("the origin must start with http:// or https://")),
-    };
-    let authority = uri
-        .authority()
-        .ok_or_else(|| invalid("the origin has no host"))?;
+    let Origin {
+        scheme,
+        authority,
+        bare,
+    } = crate::origin::parse(endpoint).map_err(|e| {
+        invalid(match e {
+            NotAnOrigin::NotUrl => "not a URL; an origin such as http://127.0.0.1:9100",
+            NotAnOrigin::Scheme => "the origin must start with http:// or https://",
+            NotAnOrigin::NoHost => "the origin has no host",
+        })
+    })?;
     if scheme == "http" && !super::https::is_loopback(authority.host()) {
         return Err(invalid(
             "plain http:// would send access tokens in clear text: use https://, or http:// \
@@ -218,8 +250,7 @@ fn origin(endpoint: &str) -> Result<String, ConfigError> {
              localhost, which the resolver could send elsewhere)",
         ));
     }
-    let path = uri.path();
-    if !(path.is_empty() || path == "/") || uri.query().is_some() {
+    if !bare {
         return Err(invalid(
             "an origin only (scheme, host, port): the paths are CloudBase's",
         ));

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use customauth_core::env::from_pairs as env;
 use serde_json::json;
 
 use super::super::caller::{AuthError, Caller, UserInfo};
@@ -13,7 +14,6 @@ use super::super::headers::{CloudBaseForm, cloudbase_credential};
 use super::answer::{from_v1, from_v2};
 use super::cache::{Cache, key};
 use super::*;
-use crate::env::from_pairs as env;
 
 #[test]
 fn the_origin_is_the_environments_own_by_default() {

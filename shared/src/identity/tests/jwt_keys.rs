@@ -116,7 +116,7 @@ fn pem_private_key_is_refused() {
 #[test]
 fn pem_garbage_and_small_rsa_keys_are_refused() {
     // The public half of the 1024-bit fixture key, as PKCS#1.
-    let small = crate::SigningKey::from_pem(LEGACY_1024).expect("1024-bit key parses");
+    let small = customauth_core::SigningKey::from_pem(LEGACY_1024).expect("1024-bit key parses");
     let small = pem_rfc7468::encode_string(
         "RSA PUBLIC KEY",
         pem_rfc7468::LineEnding::LF,

@@ -3,16 +3,16 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use customauth_core::env::from_pairs as env;
+use customauth_core::user_id::InvalidUserId;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode, get_current_timestamp};
 use lambda_http::{Body, Request, http};
 use serde_json::{Value, json};
 
 use super::*;
-use crate::env::from_pairs as env;
-use crate::user_id::InvalidUserId;
 
 mod api_key;
-mod context;
+mod cloudbase_context;
 mod gateway;
 mod headers;
 mod jwt;

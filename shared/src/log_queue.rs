@@ -17,13 +17,19 @@
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
+use customauth_core::config::ConfigError;
+use customauth_core::config::number;
+use customauth_core::env::Setting;
 use tracing_subscriber::fmt::MakeWriter;
-
-use crate::config::ConfigError;
-use crate::env::var;
 
 /// How many log lines HTTP mode queues for a slow sink.
 pub const VAR_LOG_QUEUE_LINES: &str = "CUSTOMAUTH_LOG_QUEUE_LINES";
+/// The log queue's variable.
+pub const SETTINGS: &[Setting] = &[Setting::new(
+    VAR_LOG_QUEUE_LINES,
+    "HTTP mode: log lines queued for a slow sink (default 128000); when full createTicket answers 503",
+)];
+
 /// The queue's size when `CUSTOMAUTH_LOG_QUEUE_LINES` is not set.
 pub const DEFAULT_LOG_QUEUE_LINES: usize = 128_000;
 /// The smallest accepted `CUSTOMAUTH_LOG_QUEUE_LINES`.
@@ -52,19 +58,14 @@ static DROPPED: AtomicU64 = AtomicU64::new(0);
 /// [`ConfigError::Invalid`] naming the variable for a value that is not a
 /// whole number from 200 to 10,000,000.
 pub fn log_queue_lines(env: &impl Fn(&str) -> Option<String>) -> Result<usize, ConfigError> {
-    let Some(raw) = var(env, VAR_LOG_QUEUE_LINES) else {
-        return Ok(DEFAULT_LOG_QUEUE_LINES);
-    };
-    raw.trim()
-        .parse::<usize>()
-        .ok()
-        .filter(|n| (MIN_LOG_QUEUE_LINES..=MAX_LOG_QUEUE_LINES).contains(n))
-        .ok_or_else(|| ConfigError::Invalid {
-            var: VAR_LOG_QUEUE_LINES,
-            reason: format!(
-                "a whole number of lines from {MIN_LOG_QUEUE_LINES} to {MAX_LOG_QUEUE_LINES}"
-            ),
-        })
+    let lines = number(
+        env,
+        VAR_LOG_QUEUE_LINES,
+        DEFAULT_LOG_QUEUE_LINES as u64,
+        MIN_LOG_QUEUE_LINES as u64,
+        MAX_LOG_QUEUE_LINES as u64,
+    )?;
+    Ok(usize::try_from(lines).unwrap_or(MAX_LOG_QUEUE_LINES))
 }
 
 /// Room in the queue for one audit line, held from before the ticket is
@@ -193,7 +194,7 @@ impl<W: Write> Write for Dequeued<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::from_pairs as env;
+    use customauth_core::env::from_pairs as env;
 
     #[test]
     fn the_queue_size_is_checked() {

@@ -42,14 +42,16 @@ pub fn failed(request_id: &str, status: u16, code: &'static str) {
     }
 }
 
-/// Starts the thread that writes the summary line once a second.
-pub(crate) fn start_summaries() {
+/// Starts the thread that writes the summary line once a second, then calls
+/// `also` (the server's count of dropped log lines).
+pub(crate) fn start_summaries(also: fn()) {
     let started = std::thread::Builder::new()
         .name("customauth-refusals".into())
-        .spawn(|| {
+        .spawn(move || {
             loop {
                 std::thread::sleep(Duration::from_secs(1));
                 flush();
+                also();
             }
         });
     if let Err(e) = started {
@@ -67,7 +69,6 @@ pub(crate) fn flush() {
     if let Some(summary) = FAILURES.flush(now) {
         summary.log_failures();
     }
-    crate::server::log_queue::report_dropped();
 }
 
 /// Writes the summary of everything not yet summarised, the current second

@@ -27,6 +27,8 @@ use std::io::Read as _;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use customauth_core::config::ConfigError;
+use customauth_core::env::var;
 use flate2::read::GzDecoder;
 use lambda_http::http::{Extensions, HeaderMap};
 use lambda_http::request::RequestContext;
@@ -34,8 +36,6 @@ use serde::Deserialize;
 
 use super::caller::{AuthError, Caller, UserInfo};
 use crate::client_ip::{PeerAddr, TrustedProxies, VAR_TRUSTED_PROXIES};
-use crate::config::ConfigError;
-use crate::env::var;
 use crate::server::VAR_RUNTIME_API;
 
 /// The request header the gateway puts the context in.

@@ -1,11 +1,12 @@
-//! Fuzz target bodies, for `fuzz/` (cargo-fuzz) and `tests/fuzz_corpus.rs`
-//! (the corpus replayed by `cargo test` on stable Rust, without a fuzzer).
+//! Fuzz target bodies, for the targets of `fuzz/fuzz_targets` (cargo-fuzz)
+//! and `shared/tests/fuzz_corpus.rs` (the corpus replayed by `cargo test` on
+//! stable Rust, without a fuzzer, which includes this file as a module).
 //!
 //! Not part of the API. Each function takes arbitrary bytes, returns quietly
 //! when they are uninteresting, and panics only when the code under test
 //! panics or one of the invariants written next to it breaks. Fixtures (the
 //! throwaway test keys under `tests/fixtures/keys`) are the embedded
-//! [`fixtures`](crate::fixtures) constants, built once, so a run does no file
+//! [`fixtures`](customauth_testkit::fixtures) constants, built once, so a run does no file
 //! I/O.
 //!
 //! | target             | feeds                                             | beyond "no panic"                                                    |
@@ -22,11 +23,11 @@ use lambda_http::http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::{Body, Context, Request, RequestExt as _, Response};
 use serde_json::Value;
 
+use customauth::api::INVALID_EVENT_MARKER;
 use customauth::client_ip::TrustedProxies;
 use customauth::credentials::{Credentials, CredentialsError};
 use customauth::function::service;
 use customauth::handlers::{CreateTicket, GetClientIp, GetUserInfo};
-use customauth::http::INVALID_BODY_MARKER;
 use customauth::identity::{
     CallerAuth, VAR_CALLER_AUTH, VAR_JWT_ALLOW_ANY_AUDIENCE, VAR_JWT_AUDIENCE, VAR_JWT_ISSUER,
     VAR_JWT_JWKS, VAR_JWT_PUBLIC_KEY, VAR_JWT_SECRET,
@@ -39,8 +40,8 @@ use customauth::user_id::{CustomUserId, InvalidUserId, MAX_LEN, MIN_LEN, is_allo
 use tower::ServiceExt as _;
 use tower::util::BoxCloneSyncService;
 
-use crate::fixtures::TICKETS;
-use crate::fixtures::keys::{JWKS, K2048_PKCS1, K2048_PUBLIC};
+use customauth_testkit::fixtures::TICKETS;
+use customauth_testkit::fixtures::keys::{JWKS, K2048_PKCS1, K2048_PUBLIC};
 
 /// `origin` passed to [`Credentials::from_json`].
 const ORIGIN: &str = "fuzz input";
@@ -498,7 +499,7 @@ pub fn request(data: &[u8]) {
     {
         let (create_ticket, verifier) = &functions.create_ticket;
         let request = next_request();
-        let marked_invalid = request.headers().contains_key(INVALID_BODY_MARKER);
+        let marked_invalid = request.headers().contains_key(INVALID_EVENT_MARKER);
         let response = functions.answer(create_ticket, request);
         let body = json_answer("createTicket", &response);
         if response.status() == StatusCode::OK {

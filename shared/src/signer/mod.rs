@@ -1,24 +1,53 @@
 //! The signer of the moment: a fixed [`TicketSigner`], or one that follows
 //! the rotation of a remote credentials source.
 //!
+//! [`from_env`] is how a function gets its signer: it reads the credentials
+//! source and `CUSTOMAUTH_ENV`, and is the one place the `aws` feature is
+//! switched for them. The walk goes one way: a handler asks the signer, the
+//! signer reads a source ([`CredentialsSource`] of the core, or a
+//! [`Remote`](crate::aws::Remote) of [`aws`](crate::aws)), the source the core.
+//!
 //! [`SignerHandle::fixed`] and [`SignerHandle::local`] serve file, inline and
 //! split credentials (read once; a new key needs a restart).
 //! [`SignerHandle::refreshing`] takes any [`CredentialsLoader`] (the AWS
-//! sources in [`aws`](crate::aws) are one), re-reads it at an interval and
-//! swaps in the new key when the credentials changed; a failed refresh keeps
-//! the key it has. Nothing here needs the AWS SDK.
+//! sources are one), re-reads it at an interval and swaps in the new key when
+//! the credentials changed; a failed refresh keeps the key it has. Only
+//! [`SignerHandle::from_source`] and [`from_env`] with the `aws` feature need
+//! the AWS SDK.
 
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, PoisonError, RwLock, Weak};
 use std::time::Duration;
 
+use customauth_core::config::ConfigError;
+use customauth_core::credentials::{Credentials, CredentialsError, CredentialsSource, VAR_ENV};
+use customauth_core::env::var;
+use customauth_core::ticket::TicketSigner;
 use tokio::task::AbortHandle;
 use tokio::time::MissedTickBehavior;
 use tracing::{debug, info, warn};
 
-use crate::credentials::{Credentials, CredentialsError, CredentialsSource};
-use crate::ticket::TicketSigner;
+/// The signer the environment configures: exactly one credentials source
+/// (file, inline, split; Secrets Manager or SSM with the `aws` feature,
+/// re-read every `CUSTOMAUTH_CREDENTIALS_TTL_SECONDS`), its `env_id` checked
+/// against `CUSTOMAUTH_ENV` when set.
+///
+/// # Errors
+/// [`ConfigError`] naming the variable at fault, or the credentials error
+/// (source down, malformed, env mismatch; a remote source without the `aws`
+/// feature).
+pub async fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<SignerHandle, ConfigError> {
+    #[cfg(feature = "aws")]
+    let settings = crate::aws::AwsFetchSettings::from_env(env)?;
+    let source = CredentialsSource::from_env(env)?;
+    let expected_env = var(env, VAR_ENV);
+    #[cfg(feature = "aws")]
+    let signer = SignerHandle::from_source(&source, expected_env.as_deref(), &settings).await?;
+    #[cfg(not(feature = "aws"))]
+    let signer = SignerHandle::local(&source, expected_env.as_deref())?;
+    Ok(signer)
+}
 
 /// A source of credentials that can be read again: a secret that may be
 /// rotated.
@@ -116,6 +145,32 @@ impl SignerHandle {
         Ok(Self::fixed(signer_from(&credentials, &source.origin())?))
     }
 
+    /// The signer for `source`: local sources read once
+    /// ([`SignerHandle::local`]), remote ones through the AWS SDK configured
+    /// by `settings`, re-read every
+    /// [`refresh_interval`](crate::aws::AwsFetchSettings::refresh_interval)
+    /// ([`SignerHandle::refreshing`]).
+    ///
+    /// # Errors
+    /// As [`load_credentials_with`](crate::aws::load_credentials_with);
+    /// [`CredentialsError::Key`] naming the source when the private key
+    /// cannot be used. The wait is bounded by `settings` (about
+    /// [`operation_timeout`](crate::aws::AwsFetchSettings::operation_timeout)).
+    #[cfg(feature = "aws")]
+    pub async fn from_source(
+        source: &CredentialsSource,
+        expected_env: Option<&str>,
+        settings: &crate::aws::AwsFetchSettings,
+    ) -> Result<Self, CredentialsError> {
+        match crate::aws::Remote::of(source, settings).await? {
+            Some(remote) => {
+                let every = remote.refresh_interval();
+                Self::refreshing(remote, expected_env.map(str::to_owned), every).await
+            }
+            None => Self::local(source, expected_env),
+        }
+    }
+
     /// Loads the credentials from `loader` once and parses the key. With a
     /// non-zero `every`, spawns a task on the current Tokio runtime that
     /// re-reads the source at that interval: a new key replaces the current
@@ -164,6 +219,18 @@ impl SignerHandle {
     /// Whether a background task refreshes the signer.
     pub fn is_refreshing(&self) -> bool {
         self.inner.refresh.is_some()
+    }
+}
+
+/// An AWS secret or parameter is read again through its own client.
+#[cfg(feature = "aws")]
+impl CredentialsLoader for crate::aws::Remote {
+    fn origin(&self) -> &str {
+        Self::origin(self)
+    }
+
+    async fn load(&self, expected_env: Option<&str>) -> Result<Credentials, CredentialsError> {
+        Self::load(self, expected_env).await
     }
 }
 
@@ -220,173 +287,4 @@ async fn refresh<L: CredentialsLoader>(
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Mutex;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::time::Instant;
-
-    use customauth_testkit::fixtures::keys;
-    use zeroize::Zeroizing;
-
-    use super::*;
-    use crate::credentials::VAR_INLINE;
-
-    fn json(key: &str, key_id: &str, env_id: &str) -> String {
-        serde_json::json!({"private_key_id": key_id, "private_key": key, "env_id": env_id})
-            .to_string()
-    }
-
-    fn inline(key: &str, env_id: &str) -> CredentialsSource {
-        CredentialsSource::Inline(Zeroizing::new(json(key, "kid-1", env_id)))
-    }
-
-    /// A rotating secret: each read returns the next of `versions` (the
-    /// last one repeats); `None` is a failed read.
-    struct Rotating {
-        versions: Mutex<Vec<Option<String>>>,
-        reads: Arc<AtomicUsize>,
-    }
-
-    impl Rotating {
-        fn new(versions: Vec<Option<String>>) -> Self {
-            Self {
-                versions: Mutex::new(versions),
-                reads: Arc::default(),
-            }
-        }
-    }
-
-    impl CredentialsLoader for Rotating {
-        fn origin(&self) -> &str {
-            "test secret"
-        }
-
-        async fn load(&self, expected_env: Option<&str>) -> Result<Credentials, CredentialsError> {
-            self.reads.fetch_add(1, Ordering::SeqCst);
-            let next = {
-                let mut versions = self.versions.lock().unwrap();
-                if versions.len() > 1 {
-                    versions.remove(0)
-                } else {
-                    versions[0].clone()
-                }
-            };
-            let text = next.ok_or_else(|| CredentialsError::Remote {
-                origin: "test secret".into(),
-                message: "unreachable".into(),
-            })?;
-            let credentials = Credentials::from_json(&text, "test secret")?;
-            credentials.check_env(expected_env)?;
-            Ok(credentials)
-        }
-    }
-
-    async fn wait_for(handle: &SignerHandle, key_id: &str) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if handle.current().key_id() == key_id {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        false
-    }
-
-    #[tokio::test]
-    async fn local_source_gives_a_fixed_handle() {
-        let handle = SignerHandle::local(&inline(keys::K2048_PKCS8, "env-1"), None).expect("loads");
-        assert!(!handle.is_refreshing());
-        assert_eq!(handle.current().key_id(), "kid-1");
-        let shown = format!("{handle:?}");
-        assert!(
-            shown.contains("kid-1") && !shown.contains("PRIVATE KEY"),
-            "{shown}"
-        );
-    }
-
-    #[test]
-    fn local_source_env_mismatch_fails() {
-        let err =
-            SignerHandle::local(&inline(keys::K2048_PKCS8, "env-1"), Some("env-2")).unwrap_err();
-        assert!(matches!(err, CredentialsError::EnvMismatch { .. }), "{err}");
-    }
-
-    #[test]
-    fn unusable_key_fails_naming_the_source() {
-        let source = inline(
-            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
-            "e",
-        );
-        let err = SignerHandle::local(&source, None).unwrap_err();
-        assert!(
-            matches!(&err, CredentialsError::Key { origin, .. } if origin == VAR_INLINE),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn clones_share_the_signer() {
-        let credentials = inline(keys::K2048_PKCS8, "env-1")
-            .load_local()
-            .expect("loads");
-        let handle = SignerHandle::fixed(TicketSigner::from_credentials(&credentials).unwrap());
-        let clone = handle.clone();
-        assert!(Arc::ptr_eq(&handle.current(), &clone.current()));
-    }
-
-    #[tokio::test]
-    async fn a_failed_read_keeps_the_current_key() {
-        let loader = Rotating::new(vec![Some(json(keys::K2048_PKCS1, "old", "env-1")), None]);
-        let reads = Arc::clone(&loader.reads);
-        let handle = SignerHandle::refreshing(loader, None, Duration::from_millis(10))
-            .await
-            .expect("first read");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while reads.load(Ordering::SeqCst) < 4 && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        assert!(
-            reads.load(Ordering::SeqCst) >= 4,
-            "the source was not re-read"
-        );
-        assert_eq!(handle.current().key_id(), "old");
-    }
-
-    #[tokio::test]
-    async fn a_rotated_key_replaces_the_old_one_after_a_failed_read() {
-        let loader = Rotating::new(vec![
-            Some(json(keys::K2048_PKCS1, "old", "env-1")),
-            None,
-            Some(json(keys::K2048_PKCS8, "new", "env-1")),
-        ]);
-        let every = Duration::from_millis(20);
-        let handle = SignerHandle::refreshing(loader, Some("env-1".into()), every)
-            .await
-            .expect("first read");
-        assert!(handle.is_refreshing());
-        assert_eq!(handle.current().key_id(), "old");
-        assert!(
-            wait_for(&handle, "new").await,
-            "the rotated key was never used"
-        );
-    }
-
-    #[tokio::test]
-    async fn zero_interval_means_no_refresh_task() {
-        let loader = Rotating::new(vec![Some(json(keys::K2048_PKCS1, "only", "env-1"))]);
-        let handle = SignerHandle::refreshing(loader, None, Duration::ZERO)
-            .await
-            .expect("reads");
-        assert!(!handle.is_refreshing());
-        assert_eq!(handle.current().key_id(), "only");
-    }
-
-    #[tokio::test]
-    async fn a_first_read_that_fails_is_an_error() {
-        let loader = Rotating::new(vec![None]);
-        let err = SignerHandle::refreshing(loader, None, Duration::from_secs(1))
-            .await
-            .unwrap_err();
-        assert!(matches!(err, CredentialsError::Remote { .. }), "{err}");
-    }
-}
+mod tests;

@@ -1,12 +1,16 @@
 //! The fuzz corpora replayed without a fuzzer, on stable Rust: every file of
 //! `fuzz/corpus/<target>/` and of `fuzz/artifacts/<target>/` (crashes the
-//! fuzzer kept, if any) through the same `customauth::fuzzing` entry point
-//! the fuzz target calls. See `fuzz/README.md` for running the fuzzers.
+//! fuzzer kept, if any) through the same entry point the fuzz target calls:
+//! the bodies live with the harness (`fuzz/src/lib.rs`, outside the
+//! workspace) and are included here as a module. See `fuzz/README.md` for
+//! running the fuzzers.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-use customauth_testkit::fuzzing;
+#[path = "../../fuzz/src/lib.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod fuzzing;
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")

@@ -246,7 +246,7 @@ fn bytes_that_are_not_base64_gzip_json_are_refused() {
         .expect("gzip");
     bomb.write_all(&vec![b' '; 10_000_000]).expect("gzip");
     let bomb = STANDARD.encode(bomb.finish().expect("gzip"));
-    assert!(bomb.len() < crate::identity::context::MAX_CONTEXT_HEADER_BYTES);
+    assert!(bomb.len() < crate::identity::cloudbase_context::MAX_CONTEXT_HEADER_BYTES);
     assert_eq!(
         check(&auth, &with_context(&bomb)),
         Err(AuthError::Invalid("X-Cloudbase-Context unzips past 64 KiB"))
