@@ -8,11 +8,7 @@
 // JSON line: {"http://127.0.0.1:PORT": {"ticket": "..."} | {"error": "..."}}.
 // Exit code 0 whenever every page ran; the Rust test judges the results.
 
-import { createServer } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { pagesAndBrowser } from './pages.mjs';
 
 const target = process.env.CREATE_TICKET_URL;
 const apiKey = process.env.API_KEY;
@@ -22,27 +18,7 @@ if (!target || !apiKey || ports.length === 0) {
   process.exit(2);
 }
 
-const page = '<!doctype html><meta charset="utf-8"><title>customauth CORS</title><p>page</p>';
-const servers = await Promise.all(ports.map((port) => new Promise((resolve, reject) => {
-  const server = createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(page);
-  });
-  server.once('error', reject);
-  server.listen(port, '127.0.0.1', () => resolve(server));
-})));
-
-const profile = mkdtempSync(join(tmpdir(), 'customauth-chromium-'));
-// A fresh profile (playwright passes it as --user-data-dir).
-const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-  timeout: 30000,
-});
+const { browser, close } = await pagesAndBrowser(ports, 'customauth CORS');
 const results = {};
 try {
   for (const port of ports) {
@@ -65,8 +41,6 @@ try {
     await tab.close();
   }
 } finally {
-  await browser.close();
-  servers.forEach((s) => s.close());
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 }
 console.log(JSON.stringify(results));

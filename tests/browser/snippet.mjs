@@ -5,11 +5,8 @@
 // 9002 replaced by USER_PORT when given), calls CALL (e.g. "whoAmI") with ARG, and prints one
 // JSON line: {"ORIGIN": {"value": ...} | {"error": "..."}}. Exit 0 whenever every page ran.
 
-import { createServer } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { pagesAndBrowser } from './pages.mjs';
 
 const { SNIPPET, CALL, ARG, USER_PORT } = process.env;
 const origins = (process.env.PAGE_ORIGINS || '').split(',').filter(Boolean);
@@ -20,26 +17,8 @@ if (!SNIPPET || !CALL || origins.length === 0) {
 let code = readFileSync(SNIPPET, 'utf8');
 if (USER_PORT) code = code.replaceAll('127.0.0.1:9002', `127.0.0.1:${USER_PORT}`);
 
-const page = '<!doctype html><meta charset="utf-8"><title>customauth snippet</title><p>page</p>';
-const servers = await Promise.all(origins.map((origin) => new Promise((resolve, reject) => {
-  const server = createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(page);
-  });
-  server.once('error', reject);
-  server.listen(Number(new URL(origin).port), '127.0.0.1', () => resolve(server));
-})));
-
-const profile = mkdtempSync(join(tmpdir(), 'customauth-chromium-'));
-const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-  timeout: 30000,
-});
+const ports = origins.map((origin) => Number(new URL(origin).port));
+const { browser, close } = await pagesAndBrowser(ports, 'customauth snippet');
 const results = {};
 try {
   for (const origin of origins) {
@@ -56,8 +35,6 @@ try {
     await tab.close();
   }
 } finally {
-  await browser.close();
-  servers.forEach((s) => s.close());
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 }
 console.log(JSON.stringify(results));

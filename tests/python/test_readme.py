@@ -31,8 +31,16 @@ def sh_blocks(doc: Path) -> list[str]:
     return re.findall(r"```sh\n(.*?)```", doc.read_text(), re.S)
 
 
-def commands(block: str) -> list[str]:
-    return [line.split("#")[0] for line in block.splitlines()]
+def named_in_commands(pattern: str) -> dict[str, str]:
+    """What `pattern` (one group) finds in the docs' sh commands (comments left out), each with the
+    first doc that names it."""
+    found = {}
+    for doc in DOCS:
+        for block in sh_blocks(doc):
+            for line in block.splitlines():
+                for match in re.findall(pattern, line.split("#")[0]):
+                    found.setdefault(match, name(doc))
+    return found
 
 
 def test_the_docs_exist():
@@ -48,12 +56,7 @@ def test_the_readme_is_a_short_guide():
 
 
 def test_every_make_target_in_the_docs_exists():
-    targets = {}
-    for doc in DOCS:
-        for block in sh_blocks(doc):
-            for command in commands(block):
-                for target in re.findall(r"(?<![\w/.-])make ([a-z][a-z-]*)", command):
-                    targets.setdefault(target, name(doc))
+    targets = named_in_commands(r"(?<![\w/.-])make ([a-z][a-z-]*)")
     assert {"run", "test", "lambda-tools", "deploy", "watch", "invoke", "package-tencent"} <= set(targets), targets
     for target, doc in sorted(targets.items()):
         done = subprocess.run(["make", "-n", "-s", target], cwd=ROOT, capture_output=True, text=True,
@@ -62,12 +65,7 @@ def test_every_make_target_in_the_docs_exists():
 
 
 def test_every_script_the_docs_run_exists_and_is_executable():
-    scripts = {}
-    for doc in DOCS:
-        for block in sh_blocks(doc):
-            for command in commands(block):
-                for script in re.findall(r"(?<![\w/.-])(scripts/[\w./-]+\.(?:sh|py|js))", command):
-                    scripts.setdefault(script, name(doc))
+    scripts = named_in_commands(r"(?<![\w/.-])(scripts/[\w./-]+\.(?:sh|py|js))")
     assert "scripts/tencent-env.py" in scripts, scripts
     for script, doc in sorted(scripts.items()):
         path = ROOT / script
