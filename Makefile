@@ -92,7 +92,7 @@ lint: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy -p create-ticket --no-default-features -- -D warnings
-	$(PYTHON) scripts/module-cycles.py shared/core/src shared/aws-lc-rsa/src shared/src cli/src testkit/src emulator/src $(FUNCTIONS:%=functions/%/src)
+	$(PYTHON) scripts/module-cycles.py shared/core/src shared/src cli/src testkit/src emulator/src $(FUNCTIONS:%=functions/%/src)
 	cfn-lint template.yaml
 	$(CARGO) deny --offline check licenses bans sources
 

@@ -277,10 +277,11 @@ mod proc_self_mem {
         out
     }
 
-    /// A 1024-bit key, which signs through aws-lc's C API
-    /// (`customauth-aws-lc-rsa`): aws-lc holds the private exponent as
-    /// little-endian 64-bit limbs, so its low 32 bytes, reversed, are in
-    /// memory while the key lives; `RSA_free` must wipe them on drop.
+    /// A 1024-bit key, which signs with OpenSSL (customauth-core's
+    /// `key/legacy.rs`): OpenSSL holds the private exponent as little-endian
+    /// 64-bit limbs, so its low 32 bytes, reversed, are in memory while the
+    /// key lives; `RSA_free` must wipe them on drop, and so must every copy
+    /// made while parsing and checking the key (a PKCS#8 key here).
     #[test]
     fn small_rsa_key_is_wiped_on_drop() {
         // A key no other test of this binary loads.

@@ -2,15 +2,17 @@
 //!
 //! Keys of 2048 bits and more sign with aws-lc-rs (constant-time, as fast as
 //! `openssl speed`). The CloudBase console has handed out 1024-bit keys, which
-//! aws-lc-rs refuses; those sign with the same aws-lc, through its C API
-//! (`customauth-aws-lc-rsa`: blinded, constant-time), with a warning at load
+//! aws-lc-rs refuses; those sign with OpenSSL ([`legacy`]: blinded,
+//! constant-time, and faster than aws-lc at that size), with a warning at load
 //! because they are weak keys. Anything under 1024 bits, or not RSA, is
 //! refused. No key reaches the `rsa` crate (RUSTSEC-2023-0071): it is not a
 //! dependency.
 
+mod legacy;
+
 use std::fmt;
 
-use customauth_aws_lc_rsa::RsaKey;
+use legacy::LegacyKey;
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
@@ -23,8 +25,8 @@ use zeroize::Zeroizing;
 /// Smallest modulus accepted, in bits (what the SDK accepts with
 /// `allowInsecureKeySizes`).
 pub const MIN_BITS: usize = 1024;
-/// Smallest modulus signed with aws-lc-rs, in bits; smaller keys sign through
-/// aws-lc's C API (`customauth-aws-lc-rsa`).
+/// Smallest modulus signed with aws-lc-rs, in bits; smaller keys sign with
+/// OpenSSL ([`legacy`]).
 pub const MODERN_MIN_BITS: usize = 2048;
 
 /// Why a key was refused. Never carries key material.
@@ -73,16 +75,16 @@ pub struct SignError;
 
 enum Inner {
     Modern(KeyPair),
-    /// Under [`MODERN_MIN_BITS`]: the key, and its public half (PKCS#1 DER),
-    /// made once at load.
-    Legacy(Box<(RsaKey, Vec<u8>)>),
+    /// Under [`MODERN_MIN_BITS`]: signed with OpenSSL.
+    Legacy(Box<LegacyKey>),
 }
 
 /// An RSA private key that signs RS256 (RSASSA-PKCS1-v1_5 with SHA-256).
 ///
 /// Parsed once; signing does no parsing. `Debug` prints `[redacted]`.
-/// Key material is wiped when the key is dropped: aws-lc frees its keys (both
-/// kinds) with `OPENSSL_free`, which cleanses memory first.
+/// Key material is wiped when the key is dropped: aws-lc (2048 bits and more)
+/// frees its keys with `OPENSSL_free`, which cleanses memory first, and
+/// OpenSSL (smaller keys) with `BN_clear_free`.
 pub struct SigningKey {
     inner: Inner,
     bits: usize,
@@ -138,39 +140,25 @@ impl SigningKey {
             }
             Err(rejected) => match rejected.description_() {
                 "TooSmall" => {
-                    let key = match format {
-                        KeyFormat::Pkcs1 => RsaKey::from_pkcs1_der(der),
-                        KeyFormat::Pkcs8 => RsaKey::from_pkcs8_der(der),
-                    }
-                    .map_err(|_| KeyError::Malformed {
-                        format: format.name(),
-                    })?;
+                    let key = LegacyKey::from_der(der, format)?;
                     let bits = key.bits();
                     if bits < MIN_BITS {
                         return Err(KeyError::TooSmall { bits });
                     }
-                    let public = key.public_key_der().map_err(|_| KeyError::Malformed {
-                        format: format.name(),
-                    })?;
                     tracing::warn!(
                         bits,
                         "private key has fewer than {MODERN_MIN_BITS} bits: a weak key. \
                          Download a new key from the CloudBase console."
                     );
                     Ok(Self {
-                        inner: Inner::Legacy(Box::new((key, public))),
+                        inner: Inner::Legacy(Box::new(key)),
                         bits,
                     })
                 }
                 "TooLarge" => Err(KeyError::TooLarge),
                 "WrongAlgorithm" => Err(KeyError::NotRsa),
                 _ => Err(
-                    if format == KeyFormat::Pkcs8
-                        && matches!(
-                            RsaKey::from_pkcs8_der(der),
-                            Err(customauth_aws_lc_rsa::Error::NotRsa)
-                        )
-                    {
+                    if format == KeyFormat::Pkcs8 && LegacyKey::is_pkcs8_of_another_algorithm(der) {
                         KeyError::NotRsa
                     } else {
                         KeyError::Malformed {
@@ -213,7 +201,7 @@ impl SigningKey {
                     .as_ref()
                     .to_vec(),
             ),
-            Inner::Legacy(key) => key.0.to_pkcs8_der().map_err(|_| KeyError::Generate)?,
+            Inner::Legacy(key) => key.to_pkcs8_der()?,
         };
         pem_rfc7468::encode_string("PRIVATE KEY", pem_rfc7468::LineEnding::LF, &der)
             .map(Zeroizing::new)
@@ -225,8 +213,8 @@ impl SigningKey {
         self.bits
     }
 
-    /// Whether this key is under [`MODERN_MIN_BITS`] (signed through aws-lc's
-    /// C API rather than aws-lc-rs).
+    /// Whether this key is under [`MODERN_MIN_BITS`] (signed with OpenSSL
+    /// rather than aws-lc-rs).
     pub fn is_legacy(&self) -> bool {
         matches!(self.inner, Inner::Legacy(_))
     }
@@ -250,7 +238,7 @@ impl SigningKey {
                 .map_err(|_| SignError)?;
                 Ok(sig)
             }
-            Inner::Legacy(key) => key.0.sign_rs256(message).map_err(|_| SignError),
+            Inner::Legacy(key) => key.sign_rs256(message),
         }
     }
 
@@ -258,7 +246,7 @@ impl SigningKey {
     pub fn public_key(&self) -> PublicKey {
         let der = match &self.inner {
             Inner::Modern(pair) => pair.public_key().as_ref().to_vec(),
-            Inner::Legacy(key) => key.1.clone(),
+            Inner::Legacy(key) => key.public_key_der().to_vec(),
         };
         PublicKey { der }
     }
@@ -352,20 +340,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn legacy_and_modern_paths_agree_on_the_signature() {
-        // The same 2048-bit key through both implementations gives the same bytes.
-        let modern = SigningKey::from_pem(K2048_1).expect("parses");
-        let der = pem_rfc7468::decode_vec(K2048_1.trim().as_bytes())
-            .expect("pem")
-            .1;
-        let legacy = RsaKey::from_pkcs1_der(&der).expect("parses");
-        assert_eq!(
-            modern.sign_rs256(b"same input").ok(),
-            legacy.sign_rs256(b"same input").ok()
-        );
-    }
-
     fn der(pem: &str) -> Vec<u8> {
         pem_rfc7468::decode_vec(pem.trim().as_bytes())
             .expect("pem")
@@ -407,8 +381,8 @@ mod tests {
 
     #[test]
     fn small_key_signs_the_same_bytes_from_many_threads() {
-        // aws-lc's blinding cache and Montgomery contexts are shared between
-        // threads; the signatures must not be.
+        // OpenSSL's blinding values and Montgomery contexts are shared
+        // between threads; the signatures must not be.
         let key = std::sync::Arc::new(SigningKey::from_pem(K1024_8).expect("parses"));
         let want = key.sign_rs256(b"shared").expect("signs");
         let threads: Vec<_> = (0..4)
@@ -433,7 +407,7 @@ mod tests {
     /// (deny.toml also bans it).
     #[test]
     fn the_rsa_crate_is_not_a_dependency() {
-        let lock = include_str!("../../../Cargo.lock");
+        let lock = include_str!("../../../../Cargo.lock");
         assert!(
             lock.contains("name = \"aws-lc-sys\""),
             "reads the real lockfile"
