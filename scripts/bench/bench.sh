@@ -3,10 +3,14 @@
 #   (a) openssl speed rsaN sign/s                (raw RSA-SHA256-less private-key op ceiling)
 #   (b) customauth: target/release/customauth mint --count N   (our public CLI)
 #   (c) official @cloudbase/node-sdk createTicket via scripts/bench/sdk-bench.js
-# Everything is pinned to one CPU with `taskset -c 0` when available.
+# Everything is pinned to one CPU with `taskset -c 0` when available. For each key size, openssl
+# and customauth are measured in turn, BENCH_ROUNDS times, and each column is the median of its
+# rounds: a shared machine's speed drifts by 10% and more over minutes, and the ratio should
+# compare runs made seconds apart, not one column measured minutes after the other.
 #
 # Knobs (environment):
 #   BENCH_SECONDS=5        target wall time per measurement
+#   BENCH_ROUNDS=3         openssl/customauth alternations per key size (median reported)
 #   BENCH_BITS="1024 2048 3072 4096"   key sizes (fixtures k1024-pkcs1, k2048-pkcs1, k3072-pkcs1, k4096-pkcs8)
 #   SKIP_OPENSSL=1 SKIP_RUST=1 SKIP_SDK=1   skip a column
 #   CUSTOMAUTH_BIN=path    use this binary instead of building target/release/customauth
@@ -21,6 +25,8 @@ SDK_VERSION="3.18.3"
 SDK_PKG="@cloudbase/node-sdk@${SDK_VERSION}"
 
 BENCH_SECONDS="${BENCH_SECONDS:-5}"
+BENCH_ROUNDS="${BENCH_ROUNDS:-3}"
+[[ "$BENCH_ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: BENCH_ROUNDS is a whole number from 1" >&2; exit 2; }
 BENCH_BITS="${BENCH_BITS:-1024 2048 3072 4096}"
 SKIP_OPENSSL="${SKIP_OPENSSL:-0}"
 SKIP_RUST="${SKIP_RUST:-0}"
@@ -90,15 +96,14 @@ sys.exit("could not parse openssl speed output for rsa%s" % bits)
 ' "$1"
 }
 
-if [[ "$SKIP_OPENSSL" != 1 ]]; then
-  log "$(openssl version)"
-  for bits in $BENCH_BITS; do
-    log "openssl speed -seconds $BENCH_SECONDS rsa$bits"
-    out="$("${PIN[@]}" openssl speed -seconds "$BENCH_SECONDS" "rsa$bits" 2>&1)"
-    OPENSSL_RATE[$bits]="$(parse_openssl_sign "$bits" <<<"$out")"
-    log "  openssl rsa$bits sign/s = ${OPENSSL_RATE[$bits]}"
-  done
-fi
+openssl_rate() { # bits
+  log "openssl speed -seconds $BENCH_SECONDS rsa$1"
+  local out rate
+  out="$("${PIN[@]}" openssl speed -seconds "$BENCH_SECONDS" "rsa$1" 2>&1)"
+  rate="$(parse_openssl_sign "$1" <<<"$out")"
+  log "  openssl rsa$1 sign/s = $rate"
+  echo "$rate"
+}
 
 # ------------------------------------------------------------- (b) customauth
 # Runs `mint --count N` and prints elapsed nanoseconds (process start included;
@@ -132,22 +137,43 @@ if [[ "$SKIP_RUST" != 1 ]]; then
     BIN="$CUSTOMAUTH_BIN_DEFAULT"
   fi
   [[ -x "$BIN" ]] || { echo "bench.sh: $BIN not executable" >&2; exit 1; }
-  for bits in $BENCH_BITS; do
-    creds="$TMP/creds-$bits.json"
-    # calibrate: grow count until a run takes >= 0.5 s, then size the real run
-    count=32
-    while :; do
-      ns="$(time_mint "$BIN" "$creds" "$count")"
-      (( ns >= 500000000 || count >= 1000000000 )) && break
-      count=$((count * 4))
-    done
-    n="$(python3 -c 'import sys; c,ns,s=map(float,sys.argv[1:]); print(max(100,int(c*s*1e9/ns)))' "$count" "$ns" "$BENCH_SECONDS")"
-    log "customauth $bits-bit: mint --count $n"
-    ns="$(time_mint "$BIN" "$creds" "$n")"
-    RUST_RATE[$bits]="$(python3 -c 'import sys; n,ns=map(float,sys.argv[1:]); print("%.1f" % (n*1e9/ns))' "$n" "$ns")"
-    log "  customauth $bits-bit tickets/s = ${RUST_RATE[$bits]} ($n in $(python3 -c "print('%.3f' % ($ns/1e9))") s)"
-  done
 fi
+
+rust_rate() { # bits
+  local creds="$TMP/creds-$1.json" count=32 ns n rate
+  # calibrate: grow count until a run takes >= 0.5 s, then size the real run
+  while :; do
+    ns="$(time_mint "$BIN" "$creds" "$count")"
+    (( ns >= 500000000 || count >= 1000000000 )) && break
+    count=$((count * 4))
+  done
+  n="$(python3 -c 'import sys; c,ns,s=map(float,sys.argv[1:]); print(max(100,int(c*s*1e9/ns)))' "$count" "$ns" "$BENCH_SECONDS")"
+  log "customauth $1-bit: mint --count $n"
+  ns="$(time_mint "$BIN" "$creds" "$n")"
+  rate="$(python3 -c 'import sys; n,ns=map(float,sys.argv[1:]); print("%.1f" % (n*1e9/ns))' "$n" "$ns")"
+  log "  customauth $1-bit tickets/s = $rate ($n in $(python3 -c "print('%.3f' % ($ns/1e9))") s)"
+  echo "$rate"
+}
+
+median() { python3 -c 'import statistics, sys; print("%.1f" % statistics.median(map(float, sys.argv[1:])))' "$@"; }
+
+[[ "$SKIP_OPENSSL" == 1 ]] || log "$(openssl version)"
+for bits in $BENCH_BITS; do
+  o=() r=()
+  for ((round = 1; round <= BENCH_ROUNDS; round++)); do
+    log "rsa$bits, round $round of $BENCH_ROUNDS"
+    [[ "$SKIP_OPENSSL" == 1 ]] || o+=("$(openssl_rate "$bits")")
+    [[ "$SKIP_RUST" == 1 ]] || r+=("$(rust_rate "$bits")")
+  done
+  if [[ "$SKIP_OPENSSL" != 1 ]]; then OPENSSL_RATE[$bits]="$(median "${o[@]}")"; fi
+  if [[ "$SKIP_RUST" != 1 ]]; then RUST_RATE[$bits]="$(median "${r[@]}")"; fi
+  if [[ "$SKIP_OPENSSL" != 1 && "$SKIP_RUST" != 1 ]]; then
+    log "  rsa$bits customauth/openssl by round: $(python3 -c '
+import sys
+o, r = sys.argv[1].split(), sys.argv[2].split()
+print(" ".join("%.3f" % (float(b) / float(a)) for a, b in zip(o, r)))' "${o[*]}" "${r[*]}")"
+  fi
+done
 
 # ------------------------------------------------------------ (c) official SDK
 if [[ "$SKIP_SDK" != 1 ]]; then
@@ -197,10 +223,10 @@ rows=()
 for bits in $BENCH_BITS; do
   rows+=("$bits:${OPENSSL_RATE[$bits]:--}:${RUST_RATE[$bits]:--}:${SDK_RATE[$bits]:--}:${PARITY[$bits]:--}")
 done
-python3 - "$BENCH_SECONDS" "${PIN[*]:-unpinned}" "$UID_" "$NOW_MS" "$BENCH_CLOCK" "${rows[@]}" <<'PY'
+python3 - "$BENCH_SECONDS" "${PIN[*]:-unpinned}" "$UID_" "$NOW_MS" "$BENCH_CLOCK" "$BENCH_ROUNDS" "${rows[@]}" <<'PY'
 import sys
-secs, pin, uid, now, clock = sys.argv[1:6]
-data = [r.split(":") for r in sys.argv[6:]]
+secs, pin, uid, now, clock, rounds = sys.argv[1:7]
+data = [r.split(":") for r in sys.argv[7:]]
 def f(x): return "-" if x == "-" else "%.1f" % float(x)
 def ratio(a, b): return "-" if "-" in (a, b) else "%.3f" % (float(a) / float(b))
 hdr = ("bits", "openssl sign/s", "customauth tickets/s", "SDK tickets/s",
@@ -208,7 +234,8 @@ hdr = ("bits", "openssl sign/s", "customauth tickets/s", "SDK tickets/s",
 rows = [hdr] + [(b, f(o), f(r), f(s), ratio(r, o), ratio(r, s), p) for b, o, r, s, p in data]
 w = [max(len(row[i]) for row in rows) for i in range(len(hdr))]
 print()
-print("single core (%s), ~%s s per measurement, uid %s, frozen now %s, %s clock" % (pin, secs, uid, now, clock))
+print("single core (%s), ~%s s per measurement, median of %s rounds (openssl and customauth in turn), uid %s, frozen now %s, %s clock"
+      % (pin, secs, rounds, uid, now, clock))
 for i, row in enumerate(rows):
     print("  ".join(c.rjust(w[j]) for j, c in enumerate(row)))
     if i == 0:

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Time from exec to the first answered request, whole process, for each function binary.
 
-    scripts/bench/first_request.py [--runs 30] [--bin-dir target/release]
+    scripts/bench/first_request.py [--runs 30] [--bin-dir target/release] [--key k2048-pkcs1]
+                                   [--only create-ticket]
 
 Each run spawns the binary in HTTP mode on a free port, polls connect() until the
 port opens, sends one real request (createTicket with an API key, getUserInfo with a
 JWT, getClientIP) and stops the clock when the full 200 response has arrived.
+createTicket signs with --key, a key of tests/fixtures/keys (k1024-pkcs1, k1024-pkcs8, k2048-pkcs1...).
 """
 import argparse, base64, hashlib, hmac, json, os, socket, statistics, subprocess, time
 
@@ -31,8 +33,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-def cases():
-    with open(os.path.join(ROOT, "tests/fixtures/keys/k2048-pkcs1.pem")) as f:
+def cases(key):
+    with open(os.path.join(ROOT, "tests/fixtures/keys", key + ".pem")) as f:
         pem = f.read()
     creds = json.dumps({"private_key_id": "bench", "private_key": pem, "env_id": "bench-env"})
     body = b'{"customUserId":"bench_user"}'
@@ -81,9 +83,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--bin-dir", default=os.path.join(ROOT, "target/release"))
+    ap.add_argument("--key", default="k2048-pkcs1", help="createTicket's key, in tests/fixtures/keys")
+    ap.add_argument("--only", help="this function alone (create-ticket, get-user-info, get-client-ip)")
     args = ap.parse_args()
-    print(f"{'function':<14} {'median ms':>9} {'p90 ms':>7} {'min ms':>7} {'max ms':>7}  ({args.runs} runs, exec to first 200)")
-    for name, env, request in cases():
+    print(f"{'function':<14} {'median ms':>9} {'p90 ms':>7} {'min ms':>7} {'max ms':>7}  "
+          f"({args.runs} runs, exec to first 200, createTicket key {args.key})")
+    for name, env, request in cases(args.key):
+        if args.only and name != args.only:
+            continue
         binary = os.path.join(args.bin_dir, name)
         times = sorted(one_run(binary, env, request) for _ in range(args.runs))
         p90 = times[int(len(times) * 0.9) - 1]
