@@ -36,6 +36,11 @@ pub(super) struct LegacyKey {
 impl LegacyKey {
     /// Parses a key aws-lc-rs parsed and refused as too small.
     ///
+    /// Only for such keys: aws-lc checked their numbers (`RSA_check_key`)
+    /// before it called them too small, and OpenSSL's parsers check nothing
+    /// (`small_keys_whose_numbers_disagree_are_refused_at_load` keeps the
+    /// order true).
+    ///
     /// The DER must be exactly what OpenSSL encodes for the key it holds (a
     /// PKCS#8 key: version 0, no attributes), so trailing bytes are refused:
     /// OpenSSL's own parsers stop at the end of the key and ignore the rest.

@@ -364,6 +364,27 @@ mod tests {
     }
 
     #[test]
+    fn small_keys_whose_numbers_disagree_are_refused_at_load() {
+        // OpenSSL's parser takes any numbers; aws-lc-rs parses every key
+        // first and checks it (RSA_check_key) before it calls one too small,
+        // so a corrupted key fails at load instead of signing wrong tickets.
+        let good = der(K1024);
+        let len = good.len();
+        // A byte of d (after the version, n and e), and one of qInv (last).
+        for at in [160, len - 5] {
+            let mut bytes = good.clone();
+            bytes[at] ^= 0x01;
+            assert!(
+                matches!(
+                    SigningKey::from_der(&bytes, KeyFormat::Pkcs1),
+                    Err(KeyError::Malformed { .. })
+                ),
+                "byte {at} of {len}"
+            );
+        }
+    }
+
+    #[test]
     fn small_keys_with_trailing_bytes_are_refused() {
         for (pem, format) in [(K1024, KeyFormat::Pkcs1), (K1024_8, KeyFormat::Pkcs8)] {
             let mut bytes = der(pem);
