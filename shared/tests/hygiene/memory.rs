@@ -303,6 +303,43 @@ mod proc_self_mem {
         });
     }
 
+    /// The same 1024-bit key as DER: OpenSSL parses it and, for the check
+    /// against trailing bytes, encodes it again (`key/legacy.rs`), and
+    /// `to_pkcs8_pem` encodes it once more. No DER copy of the private
+    /// exponent may outlive those steps.
+    #[test]
+    fn small_rsa_key_leaves_no_der_copy() {
+        let pem = customauth_testkit::fixtures::keys::K1024_PKCS8;
+        let der_of = || {
+            Zeroizing::new(
+                pem_rfc7468::decode_vec(pem.trim().as_bytes())
+                    .expect("pem")
+                    .1,
+            )
+        };
+        // The first 32 bytes of d as the DER holds them (big-endian).
+        let needle = {
+            let der = der_of();
+            let d = der_elements(der_elements(&der)[2])[3];
+            Needle(d.iter().take(32).map(|b| b ^ MASK).collect())
+        };
+        // The parsed key holds no DER, so the scan is first shown a live copy.
+        assert_wiped_after(&needle, der_of);
+        let _serial = SCAN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let key = SigningKey::from_pem(pem).expect("parses");
+        assert!(key.is_legacy());
+        key.sign_rs256(b"uses the key").expect("signs");
+        drop(key.to_pkcs8_pem().expect("encodes"));
+        drop(key);
+        let left = copies(&needle);
+        assert_eq!(
+            left, 0,
+            "{left} DER copies of the private exponent are in memory after the key was dropped"
+        );
+    }
+
     /// A real key through `SigningKey::from_pem`: the pem crate copies the
     /// base64 body into a `String` it frees without wiping.
     #[test]
