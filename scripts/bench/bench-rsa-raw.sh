@@ -6,7 +6,8 @@
 # thread's CPU clock (preemption by other processes is left out):
 #   openssl RSA_sign(NID_sha256)      what `openssl speed rsaN` times (it uses EVP_PKEY_sign);
 #   openssl EVP_PKEY_sign             the same through the EVP interface;
-#   aws-lc  RSA_sign(NID_sha256)      what customauth-aws-lc-rsa calls for keys under 2048 bits.
+#   aws-lc  RSA_sign(NID_sha256)      what signed keys under 2048 bits before they moved to
+#                                     OpenSSL (aws-lc-rs refuses them in its Rust API).
 # Then `openssl speed rsaN` on the same core, for reference.
 #
 # Needs gcc, the OpenSSL headers and library (Debian: libssl-dev) and a release build whose
